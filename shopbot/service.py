@@ -1,0 +1,97 @@
+"""One object that wires settings, embeddings, store and ingestion together.
+
+The Streamlit app, the CLI, the HTTP API and the tests all go through ``CatalogService`` so
+they behave the same. Building one loads the embedding model (seconds): build it once per
+process (the app caches it with ``st.cache_resource``); its methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shopbot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from shopbot.ingest import IngestResult
+    from shopbot.retrieval import Source
+    from shopbot.store import CatalogStore, DocumentRecord
+
+log = logging.getLogger(__name__)
+
+
+class CatalogService:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        store: CatalogStore | None = None,
+    ) -> None:
+        from shopbot.embeddings import LazyEmbeddings
+        from shopbot.ingest import Ingestor
+        from shopbot.store import CatalogStore, open_client
+
+        self.settings = settings or get_settings()
+        self.embeddings = embeddings or LazyEmbeddings(self.settings)
+        self.store = store or CatalogStore(
+            open_client(self.settings),
+            self.settings.chroma_collection,
+            self.settings.embedding_model,
+        )
+        self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[Path | str],
+        on_file: Callable[[IngestResult, int, int], None] | None = None,
+    ) -> list[IngestResult]:
+        return self.ingestor.ingest_paths([Path(p) for p in paths], on_file=on_file)
+
+    def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
+        return self.ingestor.ingest_bytes(name, data)
+
+    def seed_demo_catalog(
+        self, on_file: Callable[[IngestResult, int, int], None] | None = None
+    ) -> list[IngestResult]:
+        """Ingest the demo catalog when the store holds nothing yet; [] otherwise."""
+        if not self.settings.seed_demo_catalog or not self.is_empty():
+            return []
+        folder = self.settings.catalog_dir
+        if not folder.is_dir():
+            log.warning("demo catalog folder %s not found; starting empty", folder)
+            return []
+        log.info("store is empty: ingesting the demo catalog from %s", folder)
+        return self.ingest([folder], on_file=on_file)
+
+    # -- documents -------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.store.list_documents()
+
+    def delete_document(self, doc_id: str) -> bool:
+        return self.store.delete_document(doc_id)
+
+    def is_empty(self) -> bool:
+        return self.store.count_chunks() == 0 and not self.store.list_documents()
+
+    def stats(self) -> dict[str, Any]:
+        docs = self.documents()
+        return {
+            "documents": len(docs),
+            "products": sum(d.products for d in docs),
+            "chunks": self.store.count_chunks(),
+        }
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
+        from shopbot.retrieval import search
+
+        return search(self.store, self.embeddings, query, k=k, where=where)

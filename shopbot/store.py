@@ -1,0 +1,198 @@
+"""Chroma: where chunks and the record of indexed documents live.
+
+Two collections: ``<name>`` holds one entry per product record or document passage (its
+embedding, text and metadata); ``<name>_documents`` holds one entry per ingested file (its
+content hash, counts and time), so the record of what is indexed lives wherever the vectors
+live: on disk for the embedded store, on the server for ``chroma run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from shopbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The registry needs no similarity search; Chroma still wants a vector per entry.
+_REGISTRY_VECTOR = [1.0]
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be reached or does not match the settings."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the store knows about one ingested file."""
+
+    doc_id: str
+    source: str
+    kind: str
+    content_hash: str
+    products: int
+    chunks: int
+    ingested_at: str
+    size_bytes: int
+    title: str = ""
+    parser_version: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def open_client(settings: Settings) -> ClientAPI:
+    """Embedded PersistentClient under the data dir, or HttpClient when a host is set."""
+    # Chroma's product telemetry would try to reach the internet on every start.
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.uses_chroma_server:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several unrelated types here
+            scheme = "https" if settings.chroma_ssl else "http"
+            raise StoreError(
+                f"Cannot reach the Chroma server at {scheme}://{settings.chroma_host}:"
+                f"{settings.chroma_port} ({exc}). Start one with `chroma run --path DIR "
+                f"--host {settings.chroma_host} --port {settings.chroma_port}`, or unset "
+                "SHOPBOT_CHROMA_HOST to use the embedded store."
+            ) from exc
+        return client
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class CatalogStore:
+    """Chunk collection plus document registry, on any Chroma client."""
+
+    def __init__(self, client: ClientAPI, collection: str, embedding_model: str) -> None:
+        self.client = client
+        self.embedding_model = embedding_model
+        self.chunks: Collection = client.get_or_create_collection(
+            collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model},
+        )
+        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        if built_with and built_with != embedding_model:
+            raise StoreError(
+                f"The collection {collection!r} was built with the embedding model "
+                f"{built_with!r}, but SHOPBOT_EMBEDDING_MODEL is {embedding_model!r}. Vectors "
+                "from different models cannot be searched together: set "
+                "SHOPBOT_CHROMA_COLLECTION to a new name and ingest again, or switch the "
+                "model back."
+            )
+        self.registry: Collection = client.get_or_create_collection(
+            f"{collection}_documents", embedding_function=None
+        )
+        self._max_batch = max(1, int(client.get_max_batch_size()))
+
+    # -- chunks ------------------------------------------------------------------------
+
+    def add_chunks(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: Sequence[Sequence[float]],
+    ) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            end = start + self._max_batch
+            self.chunks.upsert(
+                ids=list(ids[start:end]),
+                documents=list(texts[start:end]),
+                metadatas=list(metadatas[start:end]),
+                embeddings=[list(v) for v in vectors[start:end]],
+            )
+
+    def delete_chunks(self, doc_id: str, keep_version: str | None = None) -> None:
+        """Remove the chunks of a document, except those of the version ``keep_version``."""
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
+        self.chunks.delete(where=where)
+
+    def delete_version(self, doc_id: str, version: str) -> None:
+        """Remove the chunks of one version of a document (a failed, partial write)."""
+        self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
+
+    def count_chunks(self, doc_id: str | None = None) -> int:
+        if doc_id is None:
+            return self.chunks.count()
+        return len(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def query(
+        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """Nearest chunks as (id, text, metadata, cosine distance), best first."""
+        if k <= 0 or self.chunks.count() == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[list(vector)],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return list(
+            zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+            )
+        )
+
+    # -- registry ----------------------------------------------------------------------
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        found = self.registry.get(ids=[doc_id], include=["metadatas"])
+        if not found["ids"]:
+            return None
+        return DocumentRecord(doc_id=doc_id, **found["metadatas"][0])
+
+    def put_document(self, record: DocumentRecord) -> None:
+        meta = record.to_dict()
+        meta.pop("doc_id")
+        self.registry.upsert(
+            ids=[record.doc_id],
+            metadatas=[meta],
+            documents=[record.source],
+            embeddings=[_REGISTRY_VECTOR],
+        )
+
+    def list_documents(self) -> list[DocumentRecord]:
+        found = self.registry.get(include=["metadatas"])
+        records = [
+            DocumentRecord(doc_id=doc_id, **meta)
+            for doc_id, meta in zip(found["ids"], found["metadatas"])
+        ]
+        return sorted(records, key=lambda r: r.source.lower())
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Remove a document's chunks, then its registry entry. False if it was not there."""
+        known = self.get_document(doc_id) is not None
+        self.delete_chunks(doc_id)
+        if known:
+            self.registry.delete(ids=[doc_id])
+        return known
+
+    def known_ids(self) -> Iterable[str]:
+        return self.registry.get(include=[])["ids"]
