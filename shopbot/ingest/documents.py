@@ -107,23 +107,32 @@ def _partition(kind: str, data: bytes, name: str) -> list[Any]:
 
 
 def _table_as_lines(element: Any) -> str | None:
-    """A table as "Header: value, Header: value" lines, one per row, so each row reads on
-    its own (a size chart row stays together in a passage)."""
+    """A table as one line per row, so each row reads on its own and stays together in a
+    passage: "Weight: 1650 g" for key/value tables (a header cell leading each row, or two
+    columns), "EU: 42, US Men: 8.5, UK: 8" for tables with a header row."""
     html = getattr(element.metadata, "text_as_html", None)
     if not html:
         return None
     from bs4 import BeautifulSoup
 
-    rows = [
-        [clean_cell(cell.get_text(" ")) for cell in tr.find_all(["td", "th"])]
-        for tr in BeautifulSoup(html, "html.parser").find_all("tr")
-    ]
-    rows = [row for row in rows if any(row)]
-    if len(rows) < 2:
+    rows = []
+    for tr in BeautifulSoup(html, "html.parser").find_all("tr"):
+        cells = tr.find_all(["td", "th"])
+        values = [clean_cell(cell.get_text(" ")) for cell in cells]
+        if any(values):
+            rows.append((values, [cell.name for cell in cells]))
+    if not rows:
         return None
-    header, body = rows[0], rows[1:]
+    keyed_rows = all(names[0] == "th" and "td" in names for _, names in rows)
+    header_row = all(name == "th" for name in rows[0][1]) and len(rows) > 1
+    if keyed_rows or (not header_row and all(len(values) == 2 for values, _ in rows)):
+        return "\n".join(f"{values[0]}: {', '.join(v for v in values[1:] if v)}" for values, _ in rows)
+    if len(rows) < 2:
+        return " | ".join(rows[0][0])
+    header = rows[0][0]
     return "\n".join(
-        ", ".join(f"{h}: {v}" if h else v for h, v in zip(header, row) if v) for row in body
+        ", ".join(f"{h}: {v}" if h else v for h, v in zip(header, values) if v)
+        for values, _ in rows[1:]
     )
 
 
@@ -182,9 +191,7 @@ def parse_document(
         )
         raise IngestError(f"No text found in this {label} file.{hint}")
 
-    for element in elements:
-        if element.category == "Table" and (lines := _table_as_lines(element)):
-            element.text = lines
+    elements = [_flatten_table(e) if e.category == "Table" else e for e in elements]
 
     titles = [e.text.strip() for e in elements if e.category == "Title"]
     title = titles[0] if titles else _title_from_name(name)
@@ -202,12 +209,42 @@ def parse_document(
         headings = [e.text.strip() for e in originals if e.category == "Title"]
         chunk_section = next((h for h in headings if h != title), headings[0] if headings else section)
         section = headings[-1] if headings else section
-        text = chunk.text.strip()
-        if not text.startswith(title):
-            text = f"{title}\n{text}"
-        passages.append(Passage(text=text, section=chunk_section, page=chunk.metadata.page_number))
+        passages.append(
+            Passage(text=chunk.text.strip(), section=chunk_section, page=chunk.metadata.page_number)
+        )
+    passages = _merge_short(passages, min_chars, max_chars)
+    for passage in passages:
+        # The title leads every passage so a passage found alone still says what it is about.
+        if not passage.text.startswith(title):
+            passage.text = f"{title}\n{passage.text}"
     product = _detect_product(elements, title, default_currency)
     return ParsedDocument(title=title, passages=passages, product=product)
+
+
+def _flatten_table(element: Any) -> Any:
+    """Tables become plain text in their section: a spec table belongs with its heading, not
+    in a passage of its own that the heading's passage cannot be found through."""
+    from unstructured.documents.elements import Text
+
+    lines = _table_as_lines(element)
+    return Text(text=lines, metadata=element.metadata) if lines else element
+
+
+def _merge_short(passages: list[Passage], min_chars: int, max_chars: int) -> list[Passage]:
+    """Fold a passage too short to stand alone ("Download the spec sheet.") into the one
+    before it, when both fit in one passage."""
+    merged: list[Passage] = []
+    for passage in passages:
+        if (
+            merged
+            and merged[-1].page == passage.page
+            and len(passage.text) < min_chars
+            and len(merged[-1].text) + len(passage.text) <= max_chars
+        ):
+            merged[-1].text = f"{merged[-1].text}\n{passage.text}"
+            continue
+        merged.append(passage)
+    return merged
 
 
 def _title_from_name(name: str) -> str:
