@@ -302,6 +302,7 @@ def build_pdfs():
             para("Price: {}".format(fmt_price(p["price"])), meta),
             para("Brand: {}".format(p["brand"]), meta),
             para("Category: {}".format(p["category"]), meta),
+            para("Product page: {}".format(p["url"]), meta),
             Spacer(1, 6),
             Paragraph("Overview", h2),
         ]

@@ -34,6 +34,7 @@ _LABELS = {
     "price": re.compile(r"^\s*(?:Price|Our price|Sale price)\s*:\s*(.{1,40})$", re.I),
     "brand": re.compile(r"^\s*(?:Brand|Vendor|Manufacturer)\s*:\s*(.{1,80})$", re.I),
     "category": re.compile(r"^\s*Category\s*:\s*(.{1,120})$", re.I),
+    "url": re.compile(r"^\s*(?:URL|Product page|Link)\s*:\s*(https?://\S+)", re.I),
 }
 
 
@@ -155,7 +156,20 @@ def _detect_product(elements: list[Any], title: str, default_currency: str) -> P
         brand=found.get("brand", ""),
         category=path[-1] if path else "",
         category_path=" > ".join(path),
+        url=found.get("url", ""),
     )
+
+
+def _canonical_url(data: bytes) -> str:
+    """The page's own address, from <link rel="canonical"> or <meta property="og:url">."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    link = soup.find("link", rel="canonical")
+    if link and link.get("href", "").startswith("http"):
+        return link["href"]
+    meta = soup.find("meta", property="og:url")
+    return meta.get("content", "") if meta and meta.get("content", "").startswith("http") else ""
 
 
 def parse_document(
@@ -207,7 +221,9 @@ def parse_document(
     for chunk in chunks:
         originals = getattr(chunk.metadata, "orig_elements", None) or []
         headings = [e.text.strip() for e in originals if e.category == "Title"]
-        chunk_section = next((h for h in headings if h != title), headings[0] if headings else section)
+        # Small sections are merged into one passage; its section names all of them.
+        named = list(dict.fromkeys(h for h in headings if h != title)) or headings
+        chunk_section = " / ".join(named) if named else section
         section = headings[-1] if headings else section
         passages.append(
             Passage(text=chunk.text.strip(), section=chunk_section, page=chunk.metadata.page_number)
@@ -218,6 +234,8 @@ def parse_document(
         if not passage.text.startswith(title):
             passage.text = f"{title}\n{passage.text}"
     product = _detect_product(elements, title, default_currency)
+    if product is not None and kind == "html" and not product.url:
+        product.url = _canonical_url(data)
     return ParsedDocument(title=title, passages=passages, product=product)
 
 
