@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import streamlit as st
@@ -12,7 +13,9 @@ from shopbot.settings import Settings
 
 @st.cache_resource(show_spinner="Opening the catalog…")
 def catalog_service() -> CatalogService:
-    return CatalogService(Settings())
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return CatalogService(settings)
 
 
 @st.cache_resource

@@ -141,10 +141,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return 2
     service = _service()
     if args.query == "-":
+        # One output line per input line (a blank query gives []), so callers can zip them.
         for line in sys.stdin:
-            if line.strip():
-                hits = service.search(line, k=args.k)
-                print(json.dumps([h.to_dict() for h in hits]), flush=True)
+            hits = service.search(line, k=args.k) if line.strip() else []
+            print(json.dumps([h.to_dict() for h in hits]), flush=True)
         return 0
     hits = service.search(args.query, k=args.k)
     if args.json:

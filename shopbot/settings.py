@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(
         200,
         ge=0,
-        description="Passages shorter than this are merged with the next one in the "
-        "same section.",
+        description="Sections shorter than this are merged with their neighbours into one "
+        "passage.",
     )
     default_currency: str = Field(
         "USD",

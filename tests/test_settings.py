@@ -42,3 +42,9 @@ def test_bad_values_are_rejected_with_the_field_name(monkeypatch):
         Settings(_env_file=None)
     with pytest.raises(ValidationError, match="chroma_collection"):
         Settings(_env_file=None, chroma_port=8000, chroma_collection="ab")
+
+
+def test_readme_documents_every_setting():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"| `SHOPBOT_{name.upper()}` |" in readme, f"README misses SHOPBOT_{name.upper()}"

@@ -1,0 +1,114 @@
+"""`python -m shopbot` as a user runs it: real processes, real files, real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_ingest import PRODUCTS_CSV
+
+pytestmark = pytest.mark.slow
+
+
+def shopbot(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "shopbot", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPBOT_")}
+    env.update(SHOPBOT_DATA_DIR=str(base / "data"), HF_HUB_OFFLINE="1")
+    files = base / "upload"
+    files.mkdir()
+    (files / "products.csv").write_text(PRODUCTS_CSV)
+    (files / "faq.md").write_text(
+        "# FAQ\n\n## Returns\n\nUnused items can be returned within 30 days for a full refund.\n"
+    )
+    (files / "broken.pdf").write_bytes(b"GIF89a not a pdf at all")
+    return env, files
+
+
+def test_ingest_reports_each_file_and_fails_the_batch_on_a_bad_file(cli_env):
+    env, files = cli_env
+    run = shopbot("ingest", str(files), "--json", env=env)
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["summary"] == {"added": 2, "updated": 0, "unchanged": 0, "failed": 1}
+    failed = next(f for f in report["files"] if f["status"] == "failed")
+    assert failed["source"] == "broken.pdf" and "not a PDF" in failed["error"]
+    products = next(f for f in report["files"] if f["source"] == "products.csv")
+    assert (products["products"], products["chunks"]) == (3, 3)
+
+    again = shopbot("ingest", str(files / "products.csv"), str(files / "faq.md"), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged  products.csv  3 products" in again.stdout
+    assert again.stdout.strip().splitlines()[-1] == "0 added, 0 updated, 2 unchanged, 0 failed"
+
+
+def test_docs_list_and_delete(cli_env):
+    env, _ = cli_env
+    listed = shopbot("docs", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    docs = {d["source"]: d for d in json.loads(listed.stdout)}
+    assert set(docs) >= {"products.csv", "faq.md"}
+    assert {"doc_id", "kind", "products", "chunks", "ingested_at"} <= set(docs["faq.md"])
+
+    table = shopbot("docs", "list", env=env)
+    assert table.stdout.splitlines()[0].split() == ["id", "source", "kind", "products", "chunks", "ingested_at"]
+
+    faq_id = docs["faq.md"]["doc_id"]
+    assert shopbot("docs", "delete", faq_id, env=env).returncode == 0
+    after = json.loads(shopbot("docs", "list", "--json", env=env).stdout)
+    assert "faq.md" not in {d["source"] for d in after}
+    missing = shopbot("docs", "delete", faq_id, env=env)
+    assert missing.returncode == 1
+    assert "docs list" in missing.stderr
+
+
+def test_search_json_and_batch_from_stdin(cli_env):
+    env, _ = cli_env
+    run = shopbot("search", "tent for two people", "-k", "2", "--json", env=env)
+    assert run.returncode == 0, run.stderr
+    hits = json.loads(run.stdout)
+    assert len(hits) == 2
+    assert hits[0]["title"] == "Alpine 2 Tent"
+    assert hits[0]["price"] == 349.0 and hits[0]["currency"] == "USD"
+    assert set(hits[0]) >= {"id", "title", "price", "currency", "category", "brand", "url", "source", "snippet", "score"}
+
+    batch = shopbot("search", "-", "-k", "1", env=env, stdin="sleeping bag for winter\n\ncamping stove\n")
+    assert batch.returncode == 0, batch.stderr
+    lines = [json.loads(line) for line in batch.stdout.splitlines()]
+    assert [[h["id"] for h in hits] for hits in lines] == [["BAG-1"], [], ["STV-1"]]
+
+
+def test_cli_talks_to_a_chroma_server(chroma_server, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPBOT_")}
+    env.update(
+        SHOPBOT_DATA_DIR=str(tmp_path / "unused"),
+        SHOPBOT_CHROMA_HOST=chroma_server["host"],
+        SHOPBOT_CHROMA_PORT=str(chroma_server["port"]),
+        SHOPBOT_CHROMA_COLLECTION="cli_server_test",
+    )
+    run = shopbot("docs", "list", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "No documents" in run.stdout
+    assert not (tmp_path / "unused" / "chroma").exists(), "server mode must not create a local store"
+
+    env["SHOPBOT_CHROMA_PORT"] = "1"  # nothing listens there
+    down = shopbot("docs", "list", env=env)
+    assert down.returncode == 1
+    assert "Cannot reach the Chroma server" in down.stderr and "chroma run" in down.stderr
