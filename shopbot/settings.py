@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        populate_by_name=True,
     )
 
     data_dir: Path = Field(
@@ -79,11 +80,63 @@ class Settings(BaseSettings):
         max_length=3,
         description="Currency assumed for prices written without a symbol or code.",
     )
+    retrieval_k: int = Field(
+        5, ge=1, le=50, description="How many products and passages an answer is built from."
+    )
+    generator: str = Field(
+        "auto",
+        description="Answer backend: `auto`, `openai`, `flan-t5` or `extractive`. `auto` "
+        "picks openai when OPENAI_API_KEY is set, else flan-t5 when SHOPBOT_FLAN_T5_MODEL is "
+        "set, else extractive (no LLM, always works offline).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SHOPBOT_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"),
+        description="API key for OpenAI or an OpenAI-compatible server (also read from "
+        "OPENAI_API_KEY). Never logged or shown.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "SHOPBOT_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"
+        ),
+        description="Base URL of an OpenAI-compatible server (vLLM, TGI, Ollama), e.g. "
+        "`http://localhost:8000/v1`; also read from OPENAI_BASE_URL. Empty = api.openai.com.",
+    )
+    openai_model: str = Field("gpt-3.5-turbo", description="Chat model name.")
+    openai_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    openai_max_tokens: int = Field(400, ge=1, description="Longest answer, in tokens.")
+    openai_timeout: float = Field(30.0, gt=0, description="Seconds to wait for the server.")
+    openai_max_retries: int = Field(
+        2, ge=0, description="Retries on rate limits, timeouts and server errors."
+    )
+    flan_t5_model: str | None = Field(
+        None,
+        description="Flan-T5 (or any seq2seq) model: a hub id such as `google/flan-t5-base` "
+        "or a local directory. Empty = `google/flan-t5-base` when the flan-t5 generator is "
+        "chosen explicitly.",
+    )
+    flan_t5_adapter: Path | None = Field(
+        None, description="Directory of a PEFT LoRA adapter to load on top of the model."
+    )
+    flan_t5_device: str | None = Field(
+        None, description="`cpu`, `cuda`, `cuda:1`; empty picks the GPU when there is one."
+    )
+    flan_t5_max_new_tokens: int = Field(160, ge=1, description="Longest answer, in tokens.")
     log_level: str = Field(
         "WARNING", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
     )
 
-    @field_validator("chroma_host", "embedding_device", mode="before")
+    @field_validator(
+        "chroma_host",
+        "embedding_device",
+        "openai_api_key",
+        "openai_base_url",
+        "flan_t5_model",
+        "flan_t5_adapter",
+        "flan_t5_device",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -265,6 +265,29 @@ def format_price(price: float, currency: str | None) -> str:
     return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency or ''}".strip()
 
 
+_OPTION_HEADER = re.compile(r"^option(\d+)(name|value)s?$")
+
+
+def _option_pairs(headers: list[str], cells: list[str], used: set[int]) -> dict[str, str]:
+    """Shopify-style "Option1 Name" = "Colour", "Option1 Value" = "Forest Green" columns
+    become one attribute, "Colour: Forest Green". Marks the columns it consumed as used."""
+    names: dict[str, int] = {}
+    values: dict[str, int] = {}
+    for col, header in enumerate(headers):
+        match = _OPTION_HEADER.match(normalise_header(header))
+        if match:
+            (names if match.group(2) == "name" else values)[match.group(1)] = col
+    pairs: dict[str, str] = {}
+    for number, name_col in names.items():
+        value_col = values.get(number)
+        if value_col is None or value_col >= len(cells) or name_col >= len(cells):
+            continue
+        if cells[name_col] and cells[value_col]:
+            pairs[cells[name_col]] = cells[value_col]
+        used.update((name_col, value_col))
+    return pairs
+
+
 def record_from_row(
     headers: list[str], row: list[Any], mapping: dict[str, int], default_currency: str,
     fallback_id: str,
@@ -287,11 +310,12 @@ def record_from_row(
         return None
     path = split_category(cell("category"))
     used = set(mapping.values())
-    attributes = {
-        clean_cell(headers[col]) or f"Column {col + 1}": value
+    attributes = _option_pairs(headers, cells, used)
+    attributes.update(
+        (clean_cell(headers[col]) or f"Column {col + 1}", value)
         for col, value in enumerate(cells)
         if value and col not in used and col < len(headers)
-    }
+    )
     stock_col = mapping.get("stock")
     return ProductRecord(
         id=cell("id") or fallback_id,

@@ -1,0 +1,324 @@
+"""``extractive``: answers without an LLM, composed from the retrieved catalog records.
+
+A product question gets the product's price, brand and stock from its record plus the
+sentences from its sources that best match the question; a policy question gets the policy
+sentences that best match (embedding similarity); a question the catalog cannot answer gets
+a plain "not in the catalog". Every fact carries the number of the source it came from.
+Always works offline, and answers in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from shopbot.generators.base import Generator, Turn
+from shopbot.generators.registry import register
+from shopbot.ingest.fields import format_price
+from shopbot.prompts import NOT_IN_CATALOG
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from shopbot.retrieval import Source
+
+# Cosine similarity of the best source below which nothing in the catalog is about the
+# question, and above which it certainly is (all-MiniLM-L6-v2, measured on the labelled
+# questions in tests/test_answers.py).
+MIN_RELEVANCE = 0.30
+SURE_RELEVANCE = 0.55
+# Products scoring within this of the best one are listed together ("which tents ...").
+TIE_MARGIN = 0.04
+MAX_LISTED = 4
+MAX_SENTENCES = 2
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
+_LABEL_LINE = re.compile(r"^(SKU|Price|Brand|Category|Availability|Product page|Item No)\b", re.I)
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_LISTING = re.compile(
+    r"\b(which|what|any|options|compare|comparison|cheapest|best|recommend|list|under|"
+    r"below|between|show me|do you (?:have|sell|carry))\b",
+    re.I,
+)
+_STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with about from into over under as is are
+    was were be been being do does did have has had can could would should will shall may might
+    must i me my we our you your it its they them their this that these those there here what
+    which who whom whose when where why how much many more most any some all each every no not
+    only own same so than too very just also please tell know want need get got buy sell sold
+    shop store have one ones thing things item items product products catalog ridgeline
+    outfitters hi hello thanks thank""".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    words = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _STOPWORDS or len(word) < 3:
+            continue
+        words.add(word[:-1] if word.endswith("s") and len(word) > 4 else word)
+    return words
+
+
+_NOISE_LINE = re.compile(
+    r"^(Handle|Image [\w ]+|SEO [\w ]+|Published|Status|Gift Card|Tags|Type|Cost per item|"
+    r"Variant (?:Requires Shipping|Taxable|Inventory Tracker|Inventory Policy|"
+    r"Fulfillment Service|Barcode|Weight Unit|Tax Code|Grams)|Google Shopping / [\w ]+|"
+    r"Included / [\w ]+|location|Column \d+):",
+    re.I,
+)
+
+
+def sentences_of(text: str) -> list[str]:
+    """Candidate answer sentences. Spec tables extracted from PDFs arrive as a label line
+    followed by a value line ("Floor waterproof rating" / "5000 mm hydrostatic head"); such
+    pairs are joined back into "label: value"."""
+    lines = [" ".join(part.split()) for part in _SENTENCE_SPLIT.split(text)]
+    lines = [line for line in lines if line]
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_fragment(line) and i + 1 < len(lines) and _is_fragment(lines[i + 1]) and not any(
+            ch.isdigit() for ch in line
+        ):
+            line = f"{line}: {lines[i + 1]}"
+            i += 1
+        i += 1
+        # Questions (FAQ headings) are not answers; label lines are said by the product line.
+        if (
+            12 <= len(line) <= 400
+            and not line.endswith("?")
+            and not _LABEL_LINE.match(line)
+            and not _NOISE_LINE.match(line)
+            and (len(line.split()) >= 4 or any(ch.isdigit() for ch in line))
+        ):
+            out.append(line)
+    return out
+
+
+def _is_fragment(line: str) -> bool:
+    return len(line) < 60 and not line.endswith((".", "!", "?", ":")) and ":" not in line
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b))
+
+
+@register
+class ExtractiveGenerator(Generator):
+    name = "extractive"
+    description = "No LLM: composes a grounded answer from the retrieved records (offline)."
+
+    def __init__(self, settings, *, embeddings: Embeddings | None = None) -> None:
+        super().__init__(settings, embeddings=embeddings)
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Embeddings:
+        if self.embeddings is None:
+            with self._lock:
+                if self.embeddings is None:
+                    from shopbot.embeddings import LazyEmbeddings
+
+                    self.embeddings = LazyEmbeddings(self.settings)
+        return self.embeddings
+
+    # -- the answer -------------------------------------------------------------------------
+
+    def generate(
+        self, question: str, history: Sequence[Turn], sources: Sequence[Source]
+    ) -> Iterator[str]:
+        from shopbot.chain import condense_by_rules
+
+        query = condense_by_rules(question, history)
+        if not self._relevant(question, query, sources):
+            yield self._not_found(question)
+            return
+        numbered = list(enumerate(sources, 1))
+        top = sources[0]
+        if top.price is None and not _is_product(top):
+            yield from self._policy_answer(query, numbered)
+            return
+        products = self._products(numbered)
+        leaders = [p for p in products if p[1].score >= top.score - TIE_MARGIN]
+        asks_for_list = bool(_LISTING.search(question)) and not _names_product(question, top)
+        if _SELL_QUESTION.search(question):
+            # "do you sell kayaks?": only products that are kayaks count, not a sandal whose
+            # description mentions kayaking.
+            wanted = content_words(_SELL_QUESTION.sub(" ", question))
+            products = [p for p in products if wanted & content_words(_kind_of(p[1]))]
+            if not products:
+                yield self._not_found(question)
+                return
+        if asks_for_list and len(products) > 1:
+            yield from self._product_list(products[:MAX_LISTED])
+        elif len(leaders) > 1 and not _names_product(query, top):
+            yield from self._product_list(leaders[:MAX_LISTED])
+        else:
+            yield from self._product_answer(query, question, numbered, products[0])
+
+    def _relevant(self, question: str, query: str, sources: Sequence[Source]) -> bool:
+        if not sources or sources[0].score < MIN_RELEVANCE:
+            return False
+        if sources[0].score >= SURE_RELEVANCE:
+            return True
+        # In between, trust the match only when the question's own words appear in the
+        # sources: "do you sell kayaks?" must not be answered with a canoe paddle.
+        wanted = content_words(question) or content_words(query)
+        found = set()
+        for source in sources[:3]:
+            found |= content_words(f"{source.title} {source.text or source.snippet}")
+        return not wanted or bool(wanted & found)
+
+    def _not_found(self, question: str) -> str:
+        return (
+            f"{NOT_IN_CATALOG} I can only answer from our own product list and store "
+            "policies, and nothing there matches this. Try asking about a product type, "
+            "a product name, or our shipping, returns, warranty and sizing."
+        )
+
+    def _products(self, numbered: list[tuple[int, Source]]) -> list[tuple[int, Source]]:
+        """One entry per product, at its best-ranked source; product records preferred for
+        their fields when a product appears in several files."""
+        seen: dict[str, tuple[int, Source]] = {}
+        order: list[str] = []
+        for number, source in numbered:
+            if source.price is None and not _is_product(source):
+                continue
+            key = source.id
+            if key not in seen:
+                seen[key] = (number, source)
+                order.append(key)
+            elif source.kind == "product" and seen[key][1].kind != "product":
+                seen[key] = (seen[key][0], source)  # keep the rank, take the richer fields
+        return [seen[key] for key in order]
+
+    def _product_answer(
+        self,
+        query: str,
+        question: str,
+        numbered: list[tuple[int, Source]],
+        product: tuple[int, Source],
+    ) -> Iterator[str]:
+        number, record = product
+        yield _product_sentence(number, record)
+        if record.stock is not None:
+            yield (
+                f" It is in stock ({record.stock} available) [{number}]."
+                if record.stock > 0
+                else f" It is currently out of stock [{number}]."
+            )
+        if _only_price_or_stock(question):
+            return
+        # The sources are already about this product; rank its sentences by what the
+        # shopper asked now ("is it waterproof?"), not by the carried-over context.
+        same_product = [(n, s) for n, s in numbered if s.id == record.id]
+        asked = " ".join(w for w in question.split() if content_words(w).isdisjoint(content_words(record.title)))
+        for sentence, n in self._best_sentences(asked or question, same_product):
+            yield f" {sentence} [{n}]"
+
+    def _product_list(self, products: list[tuple[int, Source]]) -> Iterator[str]:
+        yield "Here is what matches in our catalog:"
+        for number, record in products:
+            line = f"\n- {record.title}"
+            if record.brand:
+                line += f" by {record.brand}"
+            if record.price is not None:
+                line += f", {format_price(record.price, record.currency)}"
+            if record.stock is not None:
+                line += f", {record.stock} in stock" if record.stock > 0 else ", out of stock"
+            yield f"{line} [{number}]"
+
+    def _policy_answer(self, query: str, numbered: list[tuple[int, Source]]) -> Iterator[str]:
+        passages = [(n, s) for n, s in numbered[:3] if s.price is None]
+        best = self._best_sentences(query, passages)
+        if not best:
+            yield self._not_found(query)
+            return
+        yield " ".join(f"{sentence} [{n}]" for sentence, n in best)
+
+    def _best_sentences(
+        self, query: str, numbered: list[tuple[int, Source]]
+    ) -> list[tuple[str, int]]:
+        """The sentences of these sources most similar to the query, best first, without
+        near-duplicates (the same fact is often in the CSV, the page and the spec sheet)."""
+        candidates: list[tuple[str, int]] = []
+        seen_text: set[str] = set()
+        for number, source in numbered:
+            for sentence in sentences_of(_body(source)):
+                key = sentence.lower()
+                if key not in seen_text:
+                    seen_text.add(key)
+                    candidates.append((sentence, number))
+        if not candidates:
+            return []
+        vectors = self.model.embed_documents([query, *(c[0] for c in candidates)])
+        query_vector, sentence_vectors = vectors[0], vectors[1:]
+        scored = sorted(
+            zip((_dot(query_vector, v) for v in sentence_vectors), candidates),
+            key=lambda item: item[0],
+            reverse=True,
+        )
+        best_score = scored[0][0]
+        chosen: list[tuple[str, int]] = []
+        chosen_words: list[set[str]] = []
+        for score, (sentence, number) in scored:
+            if len(chosen) == MAX_SENTENCES or score < best_score - 0.12:
+                break
+            words = content_words(sentence)
+            if any(_overlap(words, other) > 0.6 for other in chosen_words):
+                continue
+            chosen.append((sentence, number))
+            chosen_words.append(words)
+        return chosen
+
+
+_SELL_QUESTION = re.compile(r"\b(do|does|can)\s+(you|i|we)\s+(sell|have|carry|stock|offer|buy|get)\b", re.I)
+
+
+def _kind_of(source: Source) -> str:
+    """What a product is, by name and category (not by what its description mentions)."""
+    return f"{source.title} {source.category}"
+
+
+def _is_product(source: Source) -> bool:
+    return source.kind == "product"
+
+
+def _body(source: Source) -> str:
+    text = source.text or source.snippet
+    if text.startswith(source.title):
+        text = text[len(source.title) :]
+    return text
+
+
+def _product_sentence(number: int, record: Source) -> str:
+    who = f" by {record.brand}" if record.brand else ""
+    if record.price is None:
+        return f"The {record.title}{who} is in our catalog [{number}]."
+    return f"The {record.title}{who} costs {format_price(record.price, record.currency)} [{number}]."
+
+
+def _names_product(text: str, source: Source) -> bool:
+    title_words = content_words(source.title)
+    return bool(title_words) and len(title_words & content_words(text)) / len(title_words) >= 0.5
+
+
+_PRICE_OR_STOCK = re.compile(
+    r"^\s*(how much|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
+    r"do you have .* in stock|how many .* (?:left|in stock))", re.I
+)
+
+
+def _only_price_or_stock(question: str) -> bool:
+    return bool(_PRICE_OR_STOCK.match(question))
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / math.sqrt(len(a) * len(b))
