@@ -153,7 +153,10 @@ def build_rag_chain(
     def condense(inputs: dict[str, Any]) -> str:
         question, history = inputs["question"], inputs.get("history") or []
         if history and generator.uses_llm:
-            rewritten = generator.condense(question, history)
+            try:
+                rewritten = generator.condense(question, history)
+            except GeneratorFailed:
+                rewritten = None  # the generator logged why; search with the rules' rewrite
             if rewritten:
                 return rewritten
         return condense_by_rules(question, history)

@@ -68,6 +68,16 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="how many hits (default 5)")
     search.add_argument("--json", action="store_true")
     search.set_defaults(handler=_cmd_search)
+
+    ask = commands.add_parser("ask", help="answer a question from the catalog")
+    ask.add_argument("question", metavar="QUESTION", help="the question, or - for one per stdin line")
+    ask.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
+    ask.add_argument("--json", action="store_true", help='print {"answer": ..., "sources": [...]}')
+    ask.set_defaults(handler=_cmd_ask)
+
+    chat = commands.add_parser("chat", help="an interactive conversation that keeps history")
+    chat.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
+    chat.set_defaults(handler=_cmd_chat)
     return parser
 
 
@@ -156,6 +166,86 @@ def _cmd_search(args: argparse.Namespace) -> int:
         price = f"  {hit.price:,.2f} {hit.currency or ''}".rstrip() if hit.price is not None else ""
         print(f"{rank}. {hit.title}{price}  [{hit.source}]  score {hit.score:.3f}")
         print(f"   {hit.snippet}")
+    return 0
+
+
+# -- ask / chat --------------------------------------------------------------------------
+
+
+def _assistant(args: argparse.Namespace):
+    from shopbot.generators import UnknownGenerator
+
+    try:
+        return _service().assistant(args.generator)
+    except UnknownGenerator as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _print_sources(sources: Sequence[Any]) -> None:
+    if not sources:
+        return
+    print("\nSources:")
+    for number, source in enumerate(sources, start=1):
+        price = f", {source.price:,.2f} {source.currency or ''}".rstrip() if source.price is not None else ""
+        where = source.source + (f" p.{source.page}" if source.page else "")
+        print(f"  [{number}] {source.title}{price} ({where})")
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from shopbot.generators import GeneratorUnavailable
+
+    assistant = _assistant(args)
+    try:
+        if args.question == "-":
+            # One JSON object per input line; the models load once for the whole batch.
+            for line in sys.stdin:
+                if not line.strip():
+                    print(json.dumps({"answer": "", "sources": []}), flush=True)
+                    continue
+                answer = assistant.ask(line.strip())
+                print(json.dumps(answer.to_dict()), flush=True)
+            return 0
+        stream = assistant.stream(args.question)
+        if args.json:
+            print(json.dumps(stream.complete().to_dict(), indent=2))
+            return 0
+        for piece in stream:
+            print(piece, end="", flush=True)
+        print()
+        _print_sources(stream.sources)
+        return 1 if stream.answer and stream.answer.failed else 0
+    except GeneratorUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from shopbot.generators import GeneratorUnavailable, Turn
+
+    assistant = _assistant(args)
+    history: list[Turn] = []
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"shopbot chat ({assistant.generator.name}). Empty line or Ctrl-D to leave.")
+    while True:
+        try:
+            question = input("you> " if interactive else "")
+        except EOFError:
+            break
+        if not question.strip() or question.strip().lower() in {"exit", "quit"}:
+            break
+        try:
+            stream = assistant.stream(question, history)
+        except GeneratorUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print("bot> ", end="", flush=True)
+        for piece in stream:
+            print(piece, end="", flush=True)
+        print()
+        _print_sources(stream.sources)
+        history += [Turn("user", question), Turn("assistant", stream.answer.text)]
     return 0
 
 

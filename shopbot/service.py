@@ -17,6 +17,7 @@ from shopbot.settings import Settings, get_settings
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from shopbot.chain import ShopAssistant
     from shopbot.ingest import IngestResult
     from shopbot.retrieval import Source
     from shopbot.store import CatalogStore, DocumentRecord
@@ -95,3 +96,14 @@ class CatalogService:
         from shopbot.retrieval import search
 
         return search(self.store, self.embeddings, query, k=k, where=where)
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def assistant(self, generator: str | None = None) -> ShopAssistant:
+        """The RAG chain over this catalog with the generator ``generator`` (default: the one
+        the settings pick). Raises UnknownGenerator for a name that is not registered."""
+        from shopbot.chain import ShopAssistant
+        from shopbot.generators import create_generator
+
+        backend = create_generator(self.settings, generator, embeddings=self.embeddings)
+        return ShopAssistant(lambda q: self.search(q, k=self.settings.retrieval_k), backend)

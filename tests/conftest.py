@@ -127,3 +127,12 @@ def demo_service(tmp_path_factory, embeddings):
     failed = [(r.source, r.error) for r in results if not r.ok]
     assert not failed, failed
     return service
+
+
+# The OpenAI-compatible HTTP server on loopback (fixtures `openai_server`, reset per test, and
+# `openai_server_session`), for the openai generator and anything built on it.
+from tests.openai_server import openai_server, openai_server_session  # noqa: E402, F401
+
+
+# Tiny T5 models built from the demo catalog (no download), for the flan-t5 backend's tests.
+from tests.tiny_t5 import tiny_lora_dir, tiny_t5_dir  # noqa: E402, F401

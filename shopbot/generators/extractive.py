@@ -33,16 +33,28 @@ SURE_RELEVANCE = 0.55
 # Products scoring within this of the best one are listed together ("which tents ...").
 TIE_MARGIN = 0.04
 MAX_LISTED = 4
-MAX_SENTENCES = 2
+MAX_SENTENCES = 2  # for a product: its price line says the rest
+MAX_POLICY_SENTENCES = 3
+LEXICAL_BOOST = 0.1
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
 _LABEL_LINE = re.compile(r"^(SKU|Price|Brand|Category|Availability|Product page|Item No)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _LISTING = re.compile(
-    r"\b(which|what|any|options|compare|comparison|cheapest|best|recommend|list|under|"
+    r"\b(which|options|compare|comparison|cheapest|best|recommend|list|under|"
     r"below|between|show me|do you (?:have|sell|carry))\b",
     re.I,
 )
+# What kind of fact a question wants, and what a sentence that has it looks like.
+_WANTS = (
+    (re.compile(r"\b(how much|cost|costs|price|fee|charge|pay)\b", re.I),
+     re.compile(r"[$€£]\s?\d|\b\d+(?:\.\d\d)?\s?(?:USD|EUR|GBP)\b|\bfree\b", re.I)),
+    (re.compile(r"\b(how long|how fast|how soon|when|days|time)\b", re.I),
+     re.compile(r"\b\d+(?:[–-]\d+)?\s*(?:business\s+)?(?:days?|weeks?|hours?|years?|months?)\b|\b\d{1,2}:\d\d\b", re.I)),
+    (re.compile(r"\b(how heavy|weigh|weight)\b", re.I), re.compile(r"\b\d+(?:\.\d+)?\s?(?:g|kg|grams?)\b", re.I)),
+    (re.compile(r"\b(size|sizes|fit)\b", re.I), re.compile(r"\b(?:EU|US|UK)\s?\d|\b(?:XS|S|M|L|XL|XXL)\b")),
+)
+INTENT_BOOST = 0.08
 _STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with about from into over under as is are
     was were be been being do does did have has had can could would should will shall may might
@@ -50,7 +62,7 @@ _STOPWORDS = frozenset(
     which who whom whose when where why how much many more most any some all each every no not
     only own same so than too very just also please tell know want need get got buy sell sold
     shop store have one ones thing things item items product products catalog ridgeline
-    outfitters hi hello thanks thank""".split()
+    outfitters hi hello thanks thank here there""".split()
 )
 
 
@@ -95,9 +107,20 @@ def sentences_of(text: str) -> list[str]:
             and not _LABEL_LINE.match(line)
             and not _NOISE_LINE.match(line)
             and (len(line.split()) >= 4 or any(ch.isdigit() for ch in line))
+            and not _is_heading(line)
         ):
             out.append(line)
     return out
+
+
+def _is_heading(line: str) -> bool:
+    """"Shipping rates and delivery times": a title, not an answer."""
+    return (
+        len(line.split()) <= 6
+        and ":" not in line
+        and not any(ch.isdigit() for ch in line)
+        and not line.endswith(".")
+    )
 
 
 def _is_fragment(line: str) -> bool:
@@ -143,20 +166,28 @@ class ExtractiveGenerator(Generator):
         if top.price is None and not _is_product(top):
             yield from self._policy_answer(query, numbered)
             return
-        products = self._products(numbered)
-        leaders = [p for p in products if p[1].score >= top.score - TIE_MARGIN]
-        asks_for_list = bool(_LISTING.search(question)) and not _names_product(question, top)
+        products = _by_title_match(query, self._products(numbered))
+        if not products:
+            yield from self._policy_answer(query, numbered)
+            return
         if _SELL_QUESTION.search(question):
             # "do you sell kayaks?": only products that are kayaks count, not a sandal whose
             # description mentions kayaking.
             wanted = content_words(_SELL_QUESTION.sub(" ", question))
-            products = [p for p in products if wanted & content_words(_kind_of(p[1]))]
+            products = [
+                p
+                for p in products
+                if len(wanted & content_words(_kind_of(p[1]))) * 3 >= len(wanted) * 2
+            ]
             if not products:
                 yield self._not_found(question)
                 return
-        if asks_for_list and len(products) > 1:
+        first = products[0][1]
+        named = _names_product(query, first)
+        leaders = [p for p in products if p[1].score >= top.score - TIE_MARGIN]
+        if _LISTING.search(question) and not named and len(products) > 1:
             yield from self._product_list(products[:MAX_LISTED])
-        elif len(leaders) > 1 and not _names_product(query, top):
+        elif len(leaders) > 1 and not named:
             yield from self._product_list(leaders[:MAX_LISTED])
         else:
             yield from self._product_answer(query, question, numbered, products[0])
@@ -194,7 +225,9 @@ class ExtractiveGenerator(Generator):
                 seen[key] = (number, source)
                 order.append(key)
             elif source.kind == "product" and seen[key][1].kind != "product":
-                seen[key] = (seen[key][0], source)  # keep the rank, take the richer fields
+                # The product record has the richest fields (stock, brand); cite where they
+                # come from. Its place in the ranking stays the product's best one.
+                seen[key] = (number, source)
         return [seen[key] for key in order]
 
     def _product_answer(
@@ -234,15 +267,19 @@ class ExtractiveGenerator(Generator):
             yield f"{line} [{number}]"
 
     def _policy_answer(self, query: str, numbered: list[tuple[int, Source]]) -> Iterator[str]:
-        passages = [(n, s) for n, s in numbered[:3] if s.price is None]
-        best = self._best_sentences(query, passages)
+        passages = [(n, s) for n, s in numbered if s.price is None]
+        best = self._best_sentences(query, passages, limit=MAX_POLICY_SENTENCES, margin=0.2)
         if not best:
             yield self._not_found(query)
             return
         yield " ".join(f"{sentence} [{n}]" for sentence, n in best)
 
     def _best_sentences(
-        self, query: str, numbered: list[tuple[int, Source]]
+        self,
+        query: str,
+        numbered: list[tuple[int, Source]],
+        limit: int = MAX_SENTENCES,
+        margin: float = 0.12,
     ) -> list[tuple[str, int]]:
         """The sentences of these sources most similar to the query, best first, without
         near-duplicates (the same fact is often in the CSV, the page and the spec sheet)."""
@@ -258,19 +295,32 @@ class ExtractiveGenerator(Generator):
             return []
         vectors = self.model.embed_documents([query, *(c[0] for c in candidates)])
         query_vector, sentence_vectors = vectors[0], vectors[1:]
+        wanted = [has for asks, has in _WANTS if asks.search(query)]
+        asked_words = content_words(query)
+
+        def score(vector: list[float], sentence: str) -> float:
+            # Meaning first; then a nudge for the kind of fact asked for (an amount, a
+            # duration) and for sharing the question's own words ("standard", "express").
+            lexical = len(asked_words & content_words(sentence)) / len(asked_words) if asked_words else 0.0
+            return (
+                _dot(query_vector, vector)
+                + INTENT_BOOST * sum(bool(has.search(sentence)) for has in wanted)
+                + LEXICAL_BOOST * lexical
+            )
+
         scored = sorted(
-            zip((_dot(query_vector, v) for v in sentence_vectors), candidates),
+            zip((score(v, c[0]) for v, c in zip(sentence_vectors, candidates)), candidates),
             key=lambda item: item[0],
             reverse=True,
         )
         best_score = scored[0][0]
         chosen: list[tuple[str, int]] = []
         chosen_words: list[set[str]] = []
-        for score, (sentence, number) in scored:
-            if len(chosen) == MAX_SENTENCES or score < best_score - 0.12:
+        for value, (sentence, number) in scored:
+            if len(chosen) == limit or value < best_score - margin:
                 break
             words = content_words(sentence)
-            if any(_overlap(words, other) > 0.6 for other in chosen_words):
+            if any(_overlap(words, other) > 0.9 for other in chosen_words):
                 continue
             chosen.append((sentence, number))
             chosen_words.append(words)
@@ -278,6 +328,29 @@ class ExtractiveGenerator(Generator):
 
 
 _SELL_QUESTION = re.compile(r"\b(do|does|can)\s+(you|i|we)\s+(sell|have|carry|stock|offer|buy|get)\b", re.I)
+
+
+def _title_tokens(text: str) -> set[str]:
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in _WORD.findall(text.lower())}
+
+
+def _by_title_match(
+    question: str, products: list[tuple[int, Source]]
+) -> list[tuple[int, Source]]:
+    """Move the product the question names to the front. Embeddings barely tell "Cirrus UL 1"
+    from "Cirrus UL 2"; the words and numbers of the title do."""
+    asked = _title_tokens(question)
+
+    def named(item: tuple[int, Source]) -> float:
+        title = _title_tokens(item[1].title)
+        return len(title & asked) / len(title) if title else 0.0
+
+    if not products:
+        return products
+    best = max(products, key=named)
+    if named(best) >= 0.75 and named(best) > named(products[0]):
+        products = [best, *(p for p in products if p is not best)]
+    return products
 
 
 def _kind_of(source: Source) -> str:

@@ -127,14 +127,17 @@ def _table_as_lines(element: Any) -> str | None:
     keyed_rows = all(names[0] == "th" and "td" in names for _, names in rows)
     header_row = all(name == "th" for name in rows[0][1]) and len(rows) > 1
     if keyed_rows or (not header_row and all(len(values) == 2 for values, _ in rows)):
-        return "\n".join(f"{values[0]}: {', '.join(v for v in values[1:] if v)}" for values, _ in rows)
-    if len(rows) < 2:
-        return " | ".join(rows[0][0])
-    header = rows[0][0]
-    return "\n".join(
-        ", ".join(f"{h}: {v}" if h else v for h, v in zip(header, values) if v)
-        for values, _ in rows[1:]
-    )
+        lines = [f"{values[0]}: {', '.join(v for v in values[1:] if v)}" for values, _ in rows]
+    elif len(rows) < 2:
+        lines = [" | ".join(rows[0][0])]
+    else:
+        header = rows[0][0]
+        lines = [
+            ", ".join(f"{h}: {v}" if h else v for h, v in zip(header, values) if v)
+            for values, _ in rows[1:]
+        ]
+    # Each row ends as a sentence, so it stays one fact when the passage's lines are joined.
+    return "\n".join(line if line.endswith((".", "!", "?")) else f"{line}." for line in lines)
 
 
 def _detect_product(elements: list[Any], title: str, default_currency: str) -> ProductRecord | None:
