@@ -112,3 +112,38 @@ def test_cli_talks_to_a_chroma_server(chroma_server, tmp_path):
     down = shopbot("docs", "list", env=env)
     assert down.returncode == 1
     assert "Cannot reach the Chroma server" in down.stderr and "chroma run" in down.stderr
+
+
+def test_ask_streams_text_then_sources_and_json(cli_env):
+    env, _ = cli_env
+    run = shopbot("ask", "How much is the Alpine 2 Tent?", "--generator", "extractive", env=env)
+    assert run.returncode == 0, run.stderr
+    text, _, sources = run.stdout.partition("\nSources:\n")
+    assert "$349.00" in text and "[1]" in text
+    assert "[1] Alpine 2 Tent, 349.00 USD (products.csv)" in sources
+
+    run = shopbot("ask", "How much is the Alpine 2 Tent?", "--json", env=env)
+    data = json.loads(run.stdout)
+    assert "$349.00" in data["answer"]
+    assert data["sources"][0]["title"] == "Alpine 2 Tent"
+
+    batch = shopbot("ask", "-", env=env, stdin="How much is the Trail Stove?\nDo you sell kayaks?\n")
+    first, second = (json.loads(line) for line in batch.stdout.splitlines())
+    assert "$59.00" in first["answer"]
+    assert "couldn't find that in our catalog" in second["answer"]
+
+
+def test_chat_keeps_the_conversation(cli_env):
+    env, _ = cli_env
+    run = shopbot("chat", env=env, stdin="How much is the Glacier -10 Sleeping Bag?\nand who makes it?\n")
+    assert run.returncode == 0, run.stderr
+    answers = [line for line in run.stdout.splitlines() if line.startswith("bot> ")]
+    assert len(answers) == 2
+    assert "Glacier -10 Sleeping Bag" in answers[1] and "Ridgeline" in answers[1]
+
+
+def test_unknown_generator_lists_the_choices(cli_env):
+    env, _ = cli_env
+    run = shopbot("ask", "hello", "--generator", "gpt9", env=env)
+    assert run.returncode == 2
+    assert "choose one of: auto, extractive, flan-t5, openai" in run.stderr

@@ -46,5 +46,7 @@ def test_bad_values_are_rejected_with_the_field_name(monkeypatch):
 
 def test_readme_documents_every_setting():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
     for name in Settings.model_fields:
-        assert f"| `SHOPBOT_{name.upper()}` |" in readme, f"README misses SHOPBOT_{name.upper()}"
+        variable = f"`SHOPBOT_{name.upper()}`"
+        assert any(variable in row for row in rows), f"README's settings table misses {variable}"
