@@ -1,0 +1,676 @@
+"""Query-time speed: retrieval, extractive answers and Flan-T5 streaming, each against a raw
+baseline measured in the same run, interleaved with it.
+
+What it measures (all state in temp dirs, HF_HUB_OFFLINE=1, the embedding model loaded once
+and shared by every store and generator):
+
+* retrieval, at two catalog sizes (1,000 and 10,000 generated products; each store also
+  holds the demo catalog in ``catalog/`` so policy passages exist), filled through
+  ``CatalogService.ingest`` into a fresh embedded Chroma store. For a fixed list of 40
+  shopper queries (generated product names, attributes, demo products, policy questions):
+  (a) ``service.search(q, k=5)`` and (b) the baseline, ``embeddings.embed_query(q)`` plus a
+  raw ``collection.query(query_embeddings=[v], n_results=5, include=[documents, metadatas,
+  distances])`` on the same collection. After one warm-up pass, each query is timed a then b
+  (or b then a: the order alternates) for several repetitions. ratio = p50(a) / p50(b), and
+  the same for p95. The two must return the same neighbours (checked by score);
+* extractive answers, on the larger store: ``service.assistant("extractive").ask(q)`` and the
+  retrieval alone (``service.search(q, k=retrieval_k)``) for the same query, interleaved;
+  overhead = answer - retrieval, per pair, reported as p50 / p95 in ms. A separate,
+  untimed-for-the-headline pass breaks the overhead down (generator alone, time inside the
+  embedding model, sentences embedded) so a miss can be traced;
+* flan-t5 throughput, on a tiny random T5 built by ``tests/tiny_t5.py`` (it never emits
+  ``</s>``, so every generation is exactly ``max_new_tokens`` = 64 tokens): the streamed
+  ``FlanT5Generator.generate(question, [], sources)`` against a raw
+  ``model.generate(**tokenizer(prompt), **generation_kwargs)`` on the identical prompt
+  (``generator.build_prompt``), interleaved. Tokens are counted as generated ids (the raw
+  output's length; the streamed text is checked to equal the raw output decoded, so it has
+  the same ids). ratio = median streamed tokens/s / median raw tokens/s. Both sides run with
+  one torch intra-op thread (``--flan-threads``; 0 keeps torch's default): the tiny model's
+  ops take microseconds, so on a small machine shared with other jobs OpenMP's per-op
+  barriers dominate and swing either side's time several-fold, which is not what this
+  measures (the streaming path's own cost: its thread, queue and per-token decoding).
+
+Headline figures and targets: ``retrieval_ratio`` (the worse p50 ratio of the two sizes,
+<= 1.3), ``extractive_overhead_ms_p50`` (<= 60 ms) and ``flan_t5_ratio`` (>= 0.9).
+
+Run from the repository root:
+
+    .venv/bin/python bench/query.py            # full run: 1,000 and 10,000 products (minutes)
+    .venv/bin/python bench/query.py --quick    # smoke test: 300 and 1,000 products, fewer reps
+    .venv/bin/python bench/query.py --out /tmp/query.json
+
+It prints a markdown table and writes ``bench/results/query.json``; it exits non-zero when an
+ingest fails or a measured path and its baseline disagree (not when a target is missed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.ingest import SEED, generate_csv, log, package_versions, write_json  # noqa: E402
+from shopbot.embeddings import load_embeddings  # noqa: E402
+from shopbot.service import CatalogService  # noqa: E402
+from shopbot.settings import Settings  # noqa: E402
+
+TARGETS = {"retrieval_ratio": 1.3, "extractive_overhead_ms_p50": 60.0, "flan_t5_ratio": 0.9}
+FULL_SIZES = (1_000, 10_000)
+QUICK_SIZES = (300, 1_000)
+K = 5
+FLAN_MAX_NEW_TOKENS = 64
+DEFAULT_OUT = REPO / "bench" / "results" / "query.json"
+# (retrieval reps, extractive reps, flan-t5 reps per question)
+FULL_REPS = (5, 3, 5)
+QUICK_REPS = (2, 1, 2)
+FLAN_QUESTIONS = 4
+
+
+class BenchError(RuntimeError):
+    """A measured path and its baseline disagree, or an ingest failed."""
+
+
+# -- queries -----------------------------------------------------------------------------
+
+ATTRIBUTE_QUERIES = [
+    "lightweight backpacking tent under $300",
+    "merino wool base layer",
+    "waterproof rain jacket with taped seams",
+    "800-fill down jacket",
+    "trail running shoes with a Vibram outsole",
+    "which sleeping bags are rated for 3 seasons?",
+    "ultralight sleeping pad for thru-hiking",
+    "GPS watch for navigation",
+    "hydration pack for trail running",
+    "do you sell backpacking stoves?",
+    "cheapest headlamp",
+    "recycled polyester expedition pack",
+]
+DEMO_PRODUCT_QUERIES = [
+    "How much is the Alpine 2 Tent?",
+    "is the Cloudburst 3L rain jacket waterproof?",
+    "how warm is the Glacier 10 down bag?",
+    "Beacon 900 rechargeable headlamp battery life",
+]
+POLICY_QUERIES = [
+    "what is your return policy?",
+    "how long does express shipping take?",
+    "do you offer free shipping?",
+    "which payment methods do you accept?",
+    "can I cancel my order?",
+    "do you ship to Canada?",
+    "what does the warranty cover?",
+    "how do I find the right size?",
+    "how can I contact customer service?",
+    "when will my order ship?",
+]
+PRODUCT_TEMPLATES = [
+    "How much is the {title}?",
+    "is the {title} in stock?",
+    "{title}",
+    "tell me about the {brand} {title}",
+    "how heavy is the {title}?",
+    "what is the {title} made of?",
+]
+GENERATED_PRODUCT_QUERIES = 14
+
+
+def build_queries(csv_path: Path, rows: int) -> list[tuple[str, str]]:
+    """40 (kind, query) pairs. Product names come from the first ``rows`` generated rows,
+    which are the same in every size's CSV (same seed, rows generated in order)."""
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        products = [row for _, row in zip(range(rows), reader)]
+    rng = random.Random(SEED)
+    picked = rng.sample(products, GENERATED_PRODUCT_QUERIES)
+    generated = [
+        PRODUCT_TEMPLATES[i % len(PRODUCT_TEMPLATES)].format(
+            title=row["Title"], brand=row["Vendor"] or "Ridgeline"
+        ).replace("  ", " ")
+        for i, row in enumerate(picked)
+    ]
+    return (
+        [("product", q) for q in generated]
+        + [("attribute", q) for q in ATTRIBUTE_QUERIES]
+        + [("demo product", q) for q in DEMO_PRODUCT_QUERIES]
+        + [("policy", q) for q in POLICY_QUERIES]
+    )
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - started
+
+
+def interleaved(
+    items: Sequence[Any],
+    reps: int,
+    a: Callable[[Any], Any],
+    b: Callable[[Any], Any],
+    check: Callable[[Any, Any, Any], None] | None = None,
+) -> tuple[list[float], list[float]]:
+    """Seconds of a(item) and b(item) for every item and rep, taken in pairs; the order
+    within a pair alternates so neither side always runs first (caches, turbo, neighbours)."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for rep in range(reps):
+        gc.collect()
+        for i, item in enumerate(items):
+            if (rep + i) % 2 == 0:
+                result_a, seconds_a = timed(lambda: a(item))
+                result_b, seconds_b = timed(lambda: b(item))
+            else:
+                result_b, seconds_b = timed(lambda: b(item))
+                result_a, seconds_a = timed(lambda: a(item))
+            if check is not None:
+                check(item, result_a, result_b)
+            times_a.append(seconds_a)
+            times_b.append(seconds_b)
+    return times_a, times_b
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+class Bench:
+    """The shared embedding model and temp dir; one fresh store per ``service()`` call."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.settings = self.make_settings("model")
+        started = time.perf_counter()
+        self.embeddings = load_embeddings(self.settings)
+        self.model_load_seconds = time.perf_counter() - started
+        self.model = self.embeddings._client  # the SentenceTransformer
+
+    def make_settings(self, name: str, **overrides: Any) -> Settings:
+        return Settings(
+            _env_file=None, data_dir=self.root / name, catalog_dir=Path("catalog"), **overrides
+        )
+
+    def service(self, name: str) -> CatalogService:
+        return CatalogService(self.make_settings(name), embeddings=self.embeddings)
+
+
+def filled_service(bench: Bench, size: int, csv_path: Path) -> tuple[CatalogService, float]:
+    service = bench.service(f"store{size}")
+    results, seconds = timed(lambda: service.ingest([Path("catalog"), csv_path]))
+    failed = [f"{r.source}: {r.error}" for r in results if not r.ok]
+    if failed:
+        raise BenchError("ingest failed for " + "; ".join(failed))
+    return service, seconds
+
+
+# -- 1. retrieval ------------------------------------------------------------------------
+
+
+def bench_retrieval(
+    service: CatalogService, queries: list[str], reps: int
+) -> dict[str, Any]:
+    embeddings = service.embeddings
+    collection = service.store.chunks
+
+    def search(q: str) -> list[float]:
+        return [s.score for s in service.search(q, k=K)]
+
+    def baseline(q: str) -> list[float]:
+        vector = embeddings.embed_query(q)
+        found = collection.query(
+            query_embeddings=[vector], n_results=K, include=["documents", "metadatas", "distances"]
+        )
+        return [round(1.0 - d, 4) for d in found["distances"][0]]
+
+    def same(q: str, a: list[float], b: list[float]) -> None:
+        if len(a) != len(b) or any(abs(x - y) > 2e-4 for x, y in zip(a, b)):
+            raise BenchError(f"search and the raw query disagree for {q!r}: {a} vs {b}")
+
+    for q in queries:  # warm-up: imports, caches, HNSW pages
+        same(q, search(q), baseline(q))
+    times_a, times_b = interleaved(queries, reps, search, baseline, same)
+    p50, p95 = percentile(times_a, 50), percentile(times_a, 95)
+    b50, b95 = percentile(times_b, 50), percentile(times_b, 95)
+    return {
+        "chunks": service.store.count_chunks(),
+        "p50_ms": ms(p50),
+        "p95_ms": ms(p95),
+        "baseline_p50_ms": ms(b50),
+        "baseline_p95_ms": ms(b95),
+        "ratio_p50": round(p50 / b50, 4),
+        "ratio_p95": round(p95 / b95, 4),
+        "queries": len(queries),
+        "reps": reps,
+        "samples": len(times_a),
+    }
+
+
+# -- 2. extractive -----------------------------------------------------------------------
+
+
+class CountingEmbeddings:
+    """Wraps the embeddings the extractive generator uses: counts calls, texts and time."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.texts = 0
+        self.seconds = 0.0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed_documents(texts)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += 1
+            self.texts += len(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed_query(text)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += 1
+            self.texts += 1
+
+
+def bench_extractive(
+    service: CatalogService, queries: list[tuple[str, str]], reps: int
+) -> dict[str, Any]:
+    assistant = service.assistant("extractive")
+    k = service.settings.retrieval_k
+    texts = [q for _, q in queries]
+
+    def answer(q: str) -> str:
+        return assistant.ask(q).text
+
+    def retrieve(q: str) -> int:
+        return len(service.search(q, k=k))
+
+    def answered(q: str, text: str, _: int) -> None:
+        if not text:
+            raise BenchError(f"the extractive assistant gave an empty answer to {q!r}")
+
+    for q in texts:
+        answer(q), retrieve(q)
+    times_answer, times_retrieval = interleaved(texts, reps, answer, retrieve, answered)
+    overhead = [a - r for a, r in zip(times_answer, times_retrieval)]
+
+    # Breakdown, one more pass, not part of the headline: where does the overhead go?
+    generator = assistant.generator
+    counting = CountingEmbeddings(generator.embeddings)
+    generator.embeddings = counting
+    per_kind: dict[str, dict[str, list[float]]] = {}
+    try:
+        for kind, q in queries:
+            sources = service.search(q, k=k)
+            counting.calls = counting.texts = 0
+            counting.seconds = 0.0
+            _, generate_seconds = timed(lambda: "".join(generator.generate(q, [], sources)))
+            row = per_kind.setdefault(
+                kind, {"generate_ms": [], "embed_ms": [], "embed_calls": [], "texts_embedded": []}
+            )
+            row["generate_ms"].append(generate_seconds * 1000)
+            row["embed_ms"].append(counting.seconds * 1000)
+            row["embed_calls"].append(counting.calls)
+            row["texts_embedded"].append(counting.texts)
+    finally:
+        generator.embeddings = counting.inner
+    every = {key: [v for row in per_kind.values() for v in row[key]] for key in
+             ("generate_ms", "embed_ms", "embed_calls", "texts_embedded")}
+
+    def summary(row: dict[str, list[float]]) -> dict[str, Any]:
+        return {
+            "queries": len(row["generate_ms"]),
+            "generate_ms_p50": round(statistics.median(row["generate_ms"]), 2),
+            "embed_ms_p50": round(statistics.median(row["embed_ms"]), 2),
+            "other_ms_p50": round(statistics.median(
+                [g - e for g, e in zip(row["generate_ms"], row["embed_ms"])]), 2),
+            "embed_share": round(sum(row["embed_ms"]) / sum(row["generate_ms"]), 3),
+            "texts_embedded_mean": round(statistics.mean(row["texts_embedded"]), 1),
+            "texts_embedded_max": max(row["texts_embedded"]),
+            "embed_calls_mean": round(statistics.mean(row["embed_calls"]), 2),
+        }
+
+    return {
+        "chunks": service.store.count_chunks(),
+        "overhead_ms_p50": ms(percentile(overhead, 50)),
+        "overhead_ms_p95": ms(percentile(overhead, 95)),
+        "answer_p50_ms": ms(percentile(times_answer, 50)),
+        "answer_p95_ms": ms(percentile(times_answer, 95)),
+        "retrieval_p50_ms": ms(percentile(times_retrieval, 50)),
+        "retrieval_p95_ms": ms(percentile(times_retrieval, 95)),
+        "queries": len(texts),
+        "reps": reps,
+        "samples": len(overhead),
+        "breakdown": {"all": summary(every), **{kind: summary(row) for kind, row in per_kind.items()}},
+    }
+
+
+# -- 3. flan-t5 --------------------------------------------------------------------------
+
+
+def bench_flan_t5(
+    bench: Bench, service: CatalogService, questions: list[str], reps: int, threads: int
+) -> dict[str, Any]:
+    import torch
+
+    default_threads = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)  # process-wide: the streaming worker thread too
+    try:
+        return _bench_flan_t5(bench, service, questions, reps)
+    finally:
+        torch.set_num_threads(default_threads)
+
+
+def _bench_flan_t5(
+    bench: Bench, service: CatalogService, questions: list[str], reps: int
+) -> dict[str, Any]:
+    import torch
+
+    from shopbot.generators.flan_t5 import FlanT5Generator
+    from tests.tiny_t5 import build_tiny_t5, catalog_texts
+
+    model_dir, build_seconds = timed(
+        lambda: build_tiny_t5(bench.root / "tiny-t5", catalog_texts(REPO / "catalog"))
+    )
+    settings = bench.make_settings(
+        "flan", flan_t5_model=str(model_dir), flan_t5_max_new_tokens=FLAN_MAX_NEW_TOKENS
+    )
+    generator = FlanT5Generator(settings)
+    generator.load()
+    model, tokenizer, device = generator.model, generator.tokenizer, generator.device
+    cases = []
+    for q in questions:
+        sources = service.search(q, k=K)
+        cases.append((q, sources, generator.build_prompt(q, sources)))
+
+    def streamed(case: Any) -> str:
+        q, sources, _ = case
+        return "".join(generator.generate(q, [], sources))
+
+    def raw(case: Any) -> Any:
+        inputs = tokenizer(case[2], return_tensors="pt").to(device)
+        return model.generate(**inputs, **generator.generation_kwargs)
+
+    def new_ids(output: Any) -> list[int]:
+        return output[0, 1:].tolist()  # drop the decoder start token
+
+    def same(case: Any, text: str, output: Any) -> None:
+        ids = new_ids(output)
+        if len(ids) != FLAN_MAX_NEW_TOKENS:
+            raise BenchError(f"raw generate made {len(ids)} tokens, not {FLAN_MAX_NEW_TOKENS}")
+        expected = tokenizer.decode(ids, skip_special_tokens=True).lstrip()
+        if text != expected:
+            raise BenchError(f"streamed and raw outputs differ for {case[0]!r}: "
+                             f"{text[:80]!r} vs {expected[:80]!r}")
+
+    for case in cases:
+        same(case, streamed(case), raw(case))
+    times_streamed, times_raw = interleaved(cases, reps, streamed, raw, same)
+    tokens = FLAN_MAX_NEW_TOKENS
+    streamed_tps = [tokens / s for s in times_streamed]
+    raw_tps = [tokens / s for s in times_raw]
+    s50, r50 = statistics.median(streamed_tps), statistics.median(raw_tps)
+    return {
+        "ratio": round(s50 / r50, 4),
+        "streamed_tokens_per_s_p50": round(s50, 1),
+        "raw_tokens_per_s_p50": round(r50, 1),
+        "streamed_ms_p50": ms(statistics.median(times_streamed)),
+        "raw_ms_p50": ms(statistics.median(times_raw)),
+        "tokens_per_generation": tokens,
+        "prompt_tokens": [int(tokenizer(c[2], return_tensors="pt")["input_ids"].shape[1])
+                          for c in cases],
+        "questions": len(cases),
+        "reps": reps,
+        "samples": len(times_streamed),
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "tiny_model_build_seconds": round(build_seconds, 2),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def machine_info(bench: Bench) -> dict[str, Any]:
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "torch_threads": torch.get_num_threads(),
+        "embedding_device": str(bench.model.device),
+        "python": platform.python_version(),
+        "packages": package_versions(),
+    }
+
+
+def build_report(
+    bench: Bench,
+    retrieval: dict[str, dict[str, Any]],
+    ingest_seconds: dict[str, float],
+    extractive: dict[str, Any],
+    flan: dict[str, Any],
+) -> dict[str, Any]:
+    figures = {
+        "retrieval_ratio": max(r["ratio_p50"] for r in retrieval.values()),
+        "extractive_overhead_ms_p50": extractive["overhead_ms_p50"],
+        "flan_t5_ratio": flan["ratio"],
+    }
+    return {
+        "retrieval": retrieval,
+        **figures,
+        "extractive_overhead_ms_p95": extractive["overhead_ms_p95"],
+        "flan_t5_streamed_tokens_per_s": flan["streamed_tokens_per_s_p50"],
+        "flan_t5_raw_tokens_per_s": flan["raw_tokens_per_s_p50"],
+        "targets": TARGETS,
+        "met": {
+            "retrieval_ratio": figures["retrieval_ratio"] <= TARGETS["retrieval_ratio"],
+            "extractive_overhead_ms_p50": figures["extractive_overhead_ms_p50"]
+            <= TARGETS["extractive_overhead_ms_p50"],
+            "flan_t5_ratio": figures["flan_t5_ratio"] >= TARGETS["flan_t5_ratio"],
+        },
+        "extractive": extractive,
+        "flan_t5": flan,
+        "ingest_seconds": ingest_seconds,
+        "model_load_seconds": round(bench.model_load_seconds, 3),
+        "method": {
+            "embedding_model": bench.settings.embedding_model,
+            "k": K,
+            "stores": "embedded Chroma, fresh per size, demo catalog + generated CSV ingested "
+            "through CatalogService.ingest",
+            "retrieval": "a = service.search(q, k=5); b = embeddings.embed_query(q) + "
+            "collection.query(n_results=5, include documents/metadatas/distances); one "
+            "warm-up pass, then reps x queries pairs, order within a pair alternating; "
+            "ratio = percentile(a) / percentile(b); results checked equal by score",
+            "extractive": "answer = assistant.ask(q) with service.assistant('extractive'); "
+            "retrieval = service.search(q, k=retrieval_k); overhead = answer - retrieval per "
+            "interleaved pair; breakdown from one extra pass calling generator.generate on "
+            "pre-fetched sources with the embeddings wrapped by a timer",
+            "flan_t5": "tiny random T5 from tests/tiny_t5.py (never emits </s>); streamed = "
+            "FlanT5Generator.generate(q, [], sources) joined; raw = model.generate("
+            "**tokenizer(build_prompt(q, sources)), **generation_kwargs); tokens = generated "
+            "ids (64 each, streamed text checked equal to the raw output decoded); ratio = "
+            "median streamed tokens/s / median raw tokens/s; torch intra-op threads set "
+            "to --flan-threads (default 1) for both sides",
+            "percentiles": "linear interpolation between closest ranks",
+        },
+        "machine": machine_info(bench),
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def markdown_table(report: dict[str, Any]) -> str:
+    met = report["met"]
+    ok = lambda key: "met" if met[key] else "MISSED"  # noqa: E731
+    rows = [
+        "| measurement | p50 ms | p95 ms | baseline p50 ms | baseline p95 ms "
+        "| ratio p50 | ratio p95 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size, r in report["retrieval"].items():
+        rows.append(
+            f"| search, {int(size):,} products ({r['chunks']:,} chunks) | {r['p50_ms']:.1f} "
+            f"| {r['p95_ms']:.1f} | {r['baseline_p50_ms']:.1f} | {r['baseline_p95_ms']:.1f} "
+            f"| {r['ratio_p50']:.2f} | {r['ratio_p95']:.2f} |"
+        )
+    e = report["extractive"]
+    rows.append(
+        f"| extractive ask ({e['chunks']:,} chunks) | {e['answer_p50_ms']:.1f} "
+        f"| {e['answer_p95_ms']:.1f} | {e['retrieval_p50_ms']:.1f} "
+        f"| {e['retrieval_p95_ms']:.1f} | overhead {e['overhead_ms_p50']:.1f} ms "
+        f"| overhead {e['overhead_ms_p95']:.1f} ms |"
+    )
+    f = report["flan_t5"]
+    rows.append(
+        f"| flan-t5 tiny, {f['tokens_per_generation']} tokens ({f['device']}, "
+        f"{f['torch_threads']} thread{'s' if f['torch_threads'] != 1 else ''}) "
+        f"| {f['streamed_ms_p50']:.1f} | | {f['raw_ms_p50']:.1f} | "
+        f"| {f['streamed_tokens_per_s_p50']:.0f} vs {f['raw_tokens_per_s_p50']:.0f} tok/s "
+        f"= {f['ratio']:.2f} | |"
+    )
+    b = e["breakdown"]["all"]
+    m = report["machine"]
+    rows += [
+        "",
+        f"retrieval_ratio = {report['retrieval_ratio']:.2f} (target <= "
+        f"{TARGETS['retrieval_ratio']}, {ok('retrieval_ratio')}); "
+        f"extractive_overhead_ms_p50 = {report['extractive_overhead_ms_p50']:.1f} "
+        f"(p95 {report['extractive_overhead_ms_p95']:.1f}; target <= "
+        f"{TARGETS['extractive_overhead_ms_p50']:.0f}, {ok('extractive_overhead_ms_p50')}); "
+        f"flan_t5_ratio = {report['flan_t5_ratio']:.2f} (target >= {TARGETS['flan_t5_ratio']}, "
+        f"{ok('flan_t5_ratio')})",
+        f"extractive breakdown (generator alone, p50): {b['generate_ms_p50']:.1f} ms, of which "
+        f"embedding {b['embed_ms_p50']:.1f} ms ({b['embed_share']:.0%} of the total), "
+        f"{b['texts_embedded_mean']:.0f} texts embedded per answer on average "
+        f"(max {b['texts_embedded_max']})",
+        "by kind: " + "; ".join(
+            f"{kind} {v['generate_ms_p50']:.1f} ms / {v['texts_embedded_mean']:.0f} texts"
+            for kind, v in e["breakdown"].items() if kind != "all"
+        ),
+        f"{m['cpu_count']} CPUs (load {m['load_average_at_end']}), torch "
+        f"{m['packages']['torch']} with {m['torch_threads']} threads on "
+        f"{m['embedding_device']}; model load {report['model_load_seconds']:.1f} s (not counted)",
+    ]
+    return "\n".join(rows)
+
+
+# -- main --------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: %s products, fewer repetitions"
+                        % " and ".join(f"{n:,}" for n in QUICK_SIZES))
+    parser.add_argument("--reps", type=int, default=None,
+                        help="repetitions of the retrieval pass (default %d, %d with --quick)"
+                        % (FULL_REPS[0], QUICK_REPS[0]))
+    parser.add_argument("--flan-threads", type=int, default=1,
+                        help="torch intra-op threads while timing flan-t5 (default 1; 0 keeps "
+                        "torch's default)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="JSON file to write (default bench/results/query.json)")
+    args = parser.parse_args(argv)
+    if args.reps is not None and args.reps < 1:
+        parser.error("--reps must be at least 1")
+    if args.flan_threads < 0:
+        parser.error("--flan-threads must be 0 or more")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = args.out.resolve()
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    retrieval_reps, extractive_reps, flan_reps = QUICK_REPS if args.quick else FULL_REPS
+    if args.reps is not None:
+        retrieval_reps = args.reps
+    os.chdir(REPO)  # catalog_dir and the demo path are relative to the repository root
+    with tempfile.TemporaryDirectory(prefix="shopbot-bench-query-") as tmp:
+        root = Path(tmp)
+        log("loading the embedding model")
+        bench = Bench(root)
+        retrieval: dict[str, dict[str, Any]] = {}
+        ingest_seconds: dict[str, float] = {}
+        service = None
+        queries: list[tuple[str, str]] = []
+        try:
+            for size in sizes:
+                csv_path = generate_csv(root / f"products_{size}.csv", size)
+                if not queries:
+                    queries = build_queries(csv_path, min(sizes))
+                log(f"[{size:,}] ingesting the demo catalog and {size:,} generated products")
+                service, seconds = filled_service(bench, size, csv_path)
+                ingest_seconds[str(size)] = round(seconds, 2)
+                log(f"[{size:,}] {service.store.count_chunks():,} chunks in {seconds:.1f} s; "
+                    f"retrieval, {len(queries)} queries x {retrieval_reps} reps")
+                retrieval[str(size)] = bench_retrieval(
+                    service, [q for _, q in queries], retrieval_reps
+                )
+                log(f"[{size:,}] {retrieval[str(size)]}")
+            assert service is not None
+            log(f"[{sizes[-1]:,}] extractive answers, {len(queries)} queries x "
+                f"{extractive_reps} reps")
+            extractive = bench_extractive(service, queries, extractive_reps)
+            log(f"extractive: overhead p50 {extractive['overhead_ms_p50']} ms")
+            log("flan-t5: building the tiny T5 and timing streamed vs raw generate")
+            flan_questions = [q for kind, q in queries if kind in ("product", "policy")]
+            flan_questions = flan_questions[:FLAN_QUESTIONS // 2] + flan_questions[-(FLAN_QUESTIONS // 2):]
+            flan = bench_flan_t5(bench, service, flan_questions, flan_reps, args.flan_threads)
+            log(f"flan-t5: ratio {flan['ratio']}")
+        except BenchError as exc:
+            log(f"FAILED: {exc}")
+            return 1
+        report = build_report(bench, retrieval, ingest_seconds, extractive, flan)
+    report["sizes"] = list(sizes)
+    report["quick"] = args.quick
+    report["seed"] = SEED
+    report["queries"] = [{"kind": kind, "query": q} for kind, q in queries]
+    write_json(report, out)
+    print(markdown_table(report))
+    log(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
