@@ -1,13 +1,22 @@
-"""shopbot web app: `streamlit run app.py`."""
+"""shopbot web app: `streamlit run app.py`.
+
+Shoppers see the chat; staff pages (Catalog, Model) exist in the navigation only after
+sign-in, and each checks again before drawing anything."""
 
 import streamlit as st
 
-from pages.common import catalog_service, seed_demo_catalog_once
+from pages.common import catalog_service, is_staff, seed_demo_catalog_once
 
-st.set_page_config(page_title="Ridgeline Outfitters", page_icon="🏕️", layout="wide")
+st.set_page_config(page_title="Ridgeline Outfitters · Shop assistant", page_icon="🏕️", layout="centered")
 
 service = catalog_service()
 seed_demo_catalog_once(service)
 
-navigation = st.navigation([st.Page("pages/search.py", title="Search", icon="🔎", default=True)])
-navigation.run()
+pages = [st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)]
+if is_staff():
+    pages += [
+        st.Page("pages/catalog.py", title="Catalog", icon=":material/inventory_2:"),
+        st.Page("pages/model.py", title="Model", icon=":material/tune:"),
+    ]
+pages.append(st.Page("pages/staff.py", title="Staff", icon=":material/badge:"))
+st.navigation(pages).run()

@@ -387,20 +387,9 @@ def bench_extractive(
 def bench_flan_t5(
     bench: Bench, service: CatalogService, questions: list[str], reps: int, threads: int
 ) -> dict[str, Any]:
-    import torch
-
-    default_threads = torch.get_num_threads()
-    if threads > 0:
-        torch.set_num_threads(threads)  # process-wide: the streaming worker thread too
-    try:
-        return _bench_flan_t5(bench, service, questions, reps)
-    finally:
-        torch.set_num_threads(default_threads)
-
-
-def _bench_flan_t5(
-    bench: Bench, service: CatalogService, questions: list[str], reps: int
-) -> dict[str, Any]:
+    """The headline pair with ``threads`` torch intra-op threads (0 = torch's default), and,
+    when that is not the default already, the same pairs again with the default, reported
+    beside it."""
     import torch
 
     from shopbot.generators.flan_t5 import FlanT5Generator
@@ -428,11 +417,8 @@ def _bench_flan_t5(
         inputs = tokenizer(case[2], return_tensors="pt").to(device)
         return model.generate(**inputs, **generator.generation_kwargs)
 
-    def new_ids(output: Any) -> list[int]:
-        return output[0, 1:].tolist()  # drop the decoder start token
-
     def same(case: Any, text: str, output: Any) -> None:
-        ids = new_ids(output)
+        ids = output[0, 1:].tolist()  # drop the decoder start token
         if len(ids) != FLAN_MAX_NEW_TOKENS:
             raise BenchError(f"raw generate made {len(ids)} tokens, not {FLAN_MAX_NEW_TOKENS}")
         expected = tokenizer.decode(ids, skip_special_tokens=True).lstrip()
@@ -440,30 +426,47 @@ def _bench_flan_t5(
             raise BenchError(f"streamed and raw outputs differ for {case[0]!r}: "
                              f"{text[:80]!r} vs {expected[:80]!r}")
 
-    for case in cases:
-        same(case, streamed(case), raw(case))
-    times_streamed, times_raw = interleaved(cases, reps, streamed, raw, same)
-    tokens = FLAN_MAX_NEW_TOKENS
-    streamed_tps = [tokens / s for s in times_streamed]
-    raw_tps = [tokens / s for s in times_raw]
-    s50, r50 = statistics.median(streamed_tps), statistics.median(raw_tps)
-    return {
-        "ratio": round(s50 / r50, 4),
-        "streamed_tokens_per_s_p50": round(s50, 1),
-        "raw_tokens_per_s_p50": round(r50, 1),
-        "streamed_ms_p50": ms(statistics.median(times_streamed)),
-        "raw_ms_p50": ms(statistics.median(times_raw)),
-        "tokens_per_generation": tokens,
+    def measure(n_threads: int) -> dict[str, Any]:
+        default_threads = torch.get_num_threads()
+        if n_threads > 0:
+            torch.set_num_threads(n_threads)  # process-wide: the streaming thread's too
+        try:
+            for case in cases:
+                same(case, streamed(case), raw(case))
+            times_streamed, times_raw = interleaved(cases, reps, streamed, raw, same)
+            used = torch.get_num_threads()
+        finally:
+            torch.set_num_threads(default_threads)
+        tokens = FLAN_MAX_NEW_TOKENS
+        s50 = statistics.median(tokens / s for s in times_streamed)
+        r50 = statistics.median(tokens / s for s in times_raw)
+        return {
+            "ratio": round(s50 / r50, 4),
+            "streamed_tokens_per_s_p50": round(s50, 1),
+            "raw_tokens_per_s_p50": round(r50, 1),
+            "streamed_ms_p50": ms(statistics.median(times_streamed)),
+            "raw_ms_p50": ms(statistics.median(times_raw)),
+            "streamed_ms_p95": ms(percentile(times_streamed, 95)),
+            "raw_ms_p95": ms(percentile(times_raw, 95)),
+            "torch_threads": used,
+            "samples": len(times_streamed),
+        }
+
+    headline = measure(threads)
+    report = {
+        **headline,
+        "tokens_per_generation": FLAN_MAX_NEW_TOKENS,
         "prompt_tokens": [int(tokenizer(c[2], return_tensors="pt")["input_ids"].shape[1])
                           for c in cases],
         "questions": len(cases),
         "reps": reps,
-        "samples": len(times_streamed),
         "device": str(device),
-        "torch_threads": torch.get_num_threads(),
         "tiny_model_build_seconds": round(build_seconds, 2),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
+    if threads > 0 and threads != torch.get_num_threads():
+        report["default_threads"] = measure(0)
+    return report
 
 
 # -- report ------------------------------------------------------------------------------
@@ -531,7 +534,8 @@ def build_report(
             "**tokenizer(build_prompt(q, sources)), **generation_kwargs); tokens = generated "
             "ids (64 each, streamed text checked equal to the raw output decoded); ratio = "
             "median streamed tokens/s / median raw tokens/s; torch intra-op threads set "
-            "to --flan-threads (default 1) for both sides",
+            "to --flan-threads (default 1) for both sides; flan_t5.default_threads repeats "
+            "the pairs with torch's default thread count (not the headline)",
             "percentiles": "linear interpolation between closest ranks",
         },
         "machine": machine_info(bench),
@@ -561,13 +565,15 @@ def markdown_table(report: dict[str, Any]) -> str:
         f"| overhead {e['overhead_ms_p95']:.1f} ms |"
     )
     f = report["flan_t5"]
-    rows.append(
-        f"| flan-t5 tiny, {f['tokens_per_generation']} tokens ({f['device']}, "
-        f"{f['torch_threads']} thread{'s' if f['torch_threads'] != 1 else ''}) "
-        f"| {f['streamed_ms_p50']:.1f} | | {f['raw_ms_p50']:.1f} | "
-        f"| {f['streamed_tokens_per_s_p50']:.0f} vs {f['raw_tokens_per_s_p50']:.0f} tok/s "
-        f"= {f['ratio']:.2f} | |"
-    )
+    for label, g in [("", f)] + ([("default ", f["default_threads"])] if "default_threads" in f
+                                 else []):
+        rows.append(
+            f"| flan-t5 tiny, {f['tokens_per_generation']} tokens ({f['device']}, {label}"
+            f"{g['torch_threads']} thread{'s' if g['torch_threads'] != 1 else ''}) "
+            f"| {g['streamed_ms_p50']:.1f} | {g['streamed_ms_p95']:.1f} | {g['raw_ms_p50']:.1f} "
+            f"| {g['raw_ms_p95']:.1f} | {g['streamed_tokens_per_s_p50']:.0f} vs "
+            f"{g['raw_tokens_per_s_p50']:.0f} tok/s = {g['ratio']:.2f} | |"
+        )
     b = e["breakdown"]["all"]
     m = report["machine"]
     rows += [

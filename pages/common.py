@@ -1,14 +1,27 @@
-"""Process-wide objects for the Streamlit pages (built once, shared by all sessions)."""
+"""What the Streamlit pages share: process-wide objects (built once, shared by every session,
+so they must be thread-safe), the staff gate, and how sources and feedback are drawn.
+Everything here is presentation; answers, storage and auth live in shopbot/."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from typing import Any
+from urllib.parse import urlparse
 
 import streamlit as st
 
 from shopbot.service import CatalogService
 from shopbot.settings import Settings
+
+log = logging.getLogger("shopbot.app")
+
+# Hosts under these reserved top-level domains never resolve (the demo shop uses .example).
+_UNREACHABLE_TLDS = (".example", ".invalid", ".test", ".localhost")
+
+
+# -- process-wide objects ---------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner="Opening the catalog…")
@@ -19,8 +32,44 @@ def catalog_service() -> CatalogService:
 
 
 @st.cache_resource
+def feedback_store():
+    from shopbot.feedback import FeedbackStore
+
+    return FeedbackStore.from_settings(catalog_service().settings)
+
+
+@st.cache_resource
 def _seed_lock() -> threading.Lock:
     return threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the answer model…")
+def _shared_assistant(overrides: tuple[tuple[str, Any], ...]):
+    service = catalog_service()
+    return service.with_settings(dict(overrides)).assistant()
+
+
+def active_assistant():
+    """The assistant for this session: the shop's default, or what staff picked on the Model
+    page. A session that typed its own API key gets its own instance, kept in the session
+    only, so the key is never shared, cached or written anywhere."""
+    overrides: dict[str, Any] = st.session_state.get("model_overrides", {})
+    secret = st.session_state.get("session_api_key")
+    if secret:
+        cache_key = (tuple(sorted(overrides.items())), id(secret))
+        cached = st.session_state.get("_private_assistant")
+        if cached is None or cached[0] != cache_key:
+            assistant = catalog_service().with_settings({**overrides, "openai_api_key": secret}).assistant()
+            st.session_state["_private_assistant"] = (cache_key, assistant)
+        return st.session_state["_private_assistant"][1]
+    return _shared_assistant(tuple(sorted(overrides.items())))
+
+
+def session_id() -> str:
+    return st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+
+# -- first start ---------------------------------------------------------------------------
 
 
 def seed_demo_catalog_once(service: CatalogService) -> None:
@@ -46,3 +95,152 @@ def seed_demo_catalog_once(service: CatalogService) -> None:
                 state="complete",
                 expanded=False,
             )
+
+
+# -- staff -----------------------------------------------------------------------------
+
+
+def _secret(name: str) -> Any:
+    try:
+        return st.secrets.get(name)
+    except Exception:  # no secrets.toml at all: that is fine
+        return None
+
+
+def oidc_configured() -> bool:
+    return bool(_secret("auth"))
+
+
+@st.cache_resource
+def staff_auth():
+    from shopbot.auth import StaffAuth
+
+    return StaffAuth.from_settings(catalog_service().settings, _secret("staff_password_hash"))
+
+
+def is_staff() -> bool:
+    if oidc_configured():
+        return bool(getattr(st.user, "is_logged_in", False))
+    return st.session_state.get("staff") is True
+
+
+def require_staff() -> None:
+    """Staff pages call this first: a shopper who guesses the URL sees nothing of them."""
+    if not is_staff():
+        st.warning("This page is for store staff. Sign in on the Staff page first.")
+        st.stop()
+
+
+# -- drawing answers -------------------------------------------------------------------
+
+
+def md_escape(text: str) -> str:
+    """Catalog text shown as Markdown must not format itself, make links or turn "$10 to
+    $20" into LaTeX."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|~$" else ch for ch in str(text))
+
+
+def answer_markdown(text: str) -> str:
+    """Answers keep their Markdown (lists, bold), but a price's "$" must not start LaTeX."""
+    return str(text).replace("$", "\\$")
+
+
+def _shown_image(url: str) -> bool:
+    parsed = urlparse(url or "")
+    host = (parsed.hostname or "").lower()
+    return parsed.scheme in {"http", "https"} and bool(host) and not host.endswith(_UNREACHABLE_TLDS)
+
+
+def _link(url: str) -> bool:
+    return urlparse(url or "").scheme in {"http", "https"}
+
+
+def render_sources(sources: list[dict[str, Any]]) -> None:
+    """Product cards for products, expandable citations for passages, numbered as cited."""
+    if not sources:
+        return
+    products: dict[str, tuple[int, dict[str, Any]]] = {}
+    passages: list[tuple[int, dict[str, Any]]] = []
+    for number, source in enumerate(sources, 1):
+        if source.get("price") is not None or source.get("kind") == "product":
+            key = source.get("id") or source.get("title")
+            if key not in products or (source.get("kind") == "product" and products[key][1].get("kind") != "product"):
+                products[key] = (products.get(key, (number,))[0], source)
+        else:
+            passages.append((number, source))
+    if products:
+        columns = st.columns(min(3, len(products)))
+        for column, (number, product) in zip(columns * 3, products.values()):
+            with column.container(border=True):
+                if _shown_image(product.get("image", "")):
+                    st.image(product["image"], width="stretch")
+                st.markdown(f"**{md_escape(product['title'])}** [{number}]")
+                facts = []
+                if product.get("price") is not None:
+                    facts.append(f"{product['price']:,.2f} {product.get('currency') or ''}".strip())
+                stock = product.get("stock")
+                if stock is not None:
+                    facts.append(f"{stock} in stock" if stock > 0 else "out of stock")
+                if product.get("brand"):
+                    facts.append(product["brand"])
+                st.caption(" · ".join(md_escape(f) for f in facts))
+                if _link(product.get("url", "")):
+                    st.link_button("View product", product["url"], width="stretch")
+    for number, passage in passages:
+        where = passage.get("source", "")
+        if passage.get("page"):
+            where += f", page {passage['page']}"
+        label = f"[{number}] {passage.get('title', '')} — {passage.get('section', '')} ({where})"
+        with st.expander(label):
+            st.text(passage.get("snippet", ""))
+
+
+def save_feedback(index: int, message: dict[str, Any]) -> None:
+    """Thumbs up/down and an optional comment under an answer, stored with the answer."""
+    key = f"feedback_{index}"
+
+    def on_rating() -> None:
+        value = st.session_state.get(key)
+        if value is None:
+            return
+        try:
+            _store_rating(value)
+        except (ValueError, RuntimeError) as exc:  # FeedbackStoreError is a RuntimeError
+            log.warning("feedback not saved: %s", exc)
+            st.toast("Sorry, your feedback could not be saved.")
+
+    def _store_rating(value: int) -> None:
+        rating = 1 if value == 1 else -1
+        message["rating"] = rating
+        store = feedback_store()
+        if message.get("feedback_id") is None:
+            message["feedback_id"] = store.record(
+                question=message.get("question", ""),
+                answer=message["content"],
+                sources=message.get("sources", []),
+                generator=message.get("generator", ""),
+                rating=rating,
+                standalone_question=message.get("standalone_question", ""),
+                session_id=session_id(),
+            )
+        else:
+            store.update(message["feedback_id"], rating)
+
+    def on_comment() -> None:
+        comment = st.session_state.get(f"comment_{index}", "")
+        if message.get("feedback_id") is not None:
+            try:
+                feedback_store().update(message["feedback_id"], message["rating"], comment=comment)
+            except (ValueError, RuntimeError) as exc:
+                log.warning("feedback comment not saved: %s", exc)
+                st.toast("Sorry, your comment could not be saved.")
+
+    st.feedback("thumbs", key=key, on_change=on_rating)
+    if message.get("feedback_id") is not None:
+        st.text_input(
+            "Tell us more (optional)",
+            key=f"comment_{index}",
+            on_change=on_comment,
+            max_chars=2000,
+            placeholder="What was wrong or missing?",
+        )

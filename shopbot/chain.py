@@ -90,6 +90,8 @@ class AnswerStream:
             yield {"text": getattr(exc, "apology", GeneratorFailed.apology)}
 
     def __iter__(self) -> Iterator[str]:
+        if self.answer is not None:
+            return  # already streamed; the text is in .answer
         pieces: list[str] = []
         for piece in self._pending:
             pieces.append(piece)
@@ -109,6 +111,7 @@ class AnswerStream:
         )
 
     def complete(self) -> Answer:
+        """Drain the stream (if not done yet) and return the whole Answer."""
         for _ in self:
             pass
         assert self.answer is not None

@@ -1,4 +1,4 @@
-"""``python -m shopbot``: ingest catalog files, manage documents, search.
+"""``python -m shopbot``: ingest catalog files, manage documents, search, set the staff password.
 
 Results go to stdout (text, or JSON with ``--json``); progress and logs go to stderr.
 """
@@ -78,6 +78,21 @@ def _build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="an interactive conversation that keeps history")
     chat.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
     chat.set_defaults(handler=_cmd_chat)
+
+    staff = commands.add_parser("staff", help="staff login for the app's catalog pages")
+    staff_commands = staff.add_subparsers(title="staff commands", metavar="ACTION", required=True)
+    set_password = staff_commands.add_parser(
+        "set-password",
+        help="hash a new staff password (asked twice; read from stdin when not a terminal)",
+    )
+    set_password.add_argument(
+        "--write-secrets",
+        type=Path,
+        metavar="PATH",
+        help="also write the hash to this secrets.toml (e.g. .streamlit/secrets.toml); "
+        "other lines are kept, the file is made private (0600)",
+    )
+    set_password.set_defaults(handler=_cmd_staff_set_password)
     return parser
 
 
@@ -247,6 +262,100 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         _print_sources(stream.sources)
         history += [Turn("user", question), Turn("assistant", stream.answer.text)]
     return 0
+
+
+# -- staff -------------------------------------------------------------------------------
+
+
+def _cmd_staff_set_password(args: argparse.Namespace) -> int:
+    from shopbot.auth import HASH_ENV_VAR, SECRETS_FILE, SECRETS_KEY, hash_password
+
+    password = _read_new_password()
+    if password is None:
+        return 1
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(hashed)
+    if args.write_secrets:
+        _write_secret(args.write_secrets, SECRETS_KEY, hashed)
+        print(f"\nWrote {SECRETS_KEY} to {args.write_secrets} (mode 0600). Restart the app.")
+        return 0
+    print(
+        f"\nAdd this line to {SECRETS_FILE} (keep that file out of version control):\n"
+        f'  {SECRETS_KEY} = "{hashed}"\n'
+        "or set it in the environment (or .env), in single quotes so the shell keeps the $:\n"
+        f"  {HASH_ENV_VAR}='{hashed}'\n"
+        "The environment wins over secrets.toml. Restart the app afterwards."
+    )
+    return 0
+
+
+def _read_new_password() -> str | None:
+    """The new password: asked twice on a terminal, else one line of stdin. None on error."""
+    if sys.stdin is None:
+        print("error: no stdin to read the password from", file=sys.stderr)
+        return None
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New staff password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            print("error: the two passwords differ; nothing changed", file=sys.stderr)
+            return None
+        return first
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        print("error: no password on stdin (expected one line)", file=sys.stderr)
+        return None
+    return line
+
+
+def _write_secret(path: Path, key: str, value: str) -> None:
+    """Set the top-level ``key = "value"`` of the TOML file ``path``, keeping its other lines;
+    the file is created if missing and left readable by its owner only."""
+    import os
+    import re
+    import tempfile
+    import tomllib
+
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if text:
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise OSError(f"{path} is not valid TOML ({exc}); fix it or add the line by hand")
+    line = f'{key} = "{value}"\n'
+    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    # A top-level key must come before the first [table] header.
+    tables = (i for i, ln in enumerate(lines) if ln.lstrip().startswith("["))
+    first_table = next(tables, len(lines))
+    existing = [i for i in range(first_table) if assignment.match(lines[i])]
+    if existing:
+        lines[existing[0]] = line
+        for i in reversed(existing[1:]):
+            del lines[i]
+    else:
+        lines.insert(first_table, line)
+    new_text = "".join(lines)
+    if tomllib.loads(new_text).get(key) != value:
+        raise OSError(f"could not set {key} in {path}; add the line by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(new_text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.chmod(path, 0o600)
 
 
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

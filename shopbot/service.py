@@ -46,6 +46,14 @@ class CatalogService:
         )
         self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
 
+    def with_settings(self, overrides: dict[str, Any]) -> CatalogService:
+        """The same catalog (store, embedding model) with some settings changed, e.g. another
+        generator for one session. Cheap: nothing is reloaded."""
+        if not overrides:
+            return self
+        settings = self.settings.model_copy(update=overrides)
+        return CatalogService(settings, embeddings=self.embeddings, store=self.store)
+
     # -- ingestion -------------------------------------------------------------------------
 
     def ingest(
@@ -57,6 +65,31 @@ class CatalogService:
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         return self.ingestor.ingest_bytes(name, data)
+
+    def reindex_all(
+        self, on_file: Callable[[IngestResult, int, int], None] | None = None
+    ) -> list[IngestResult]:
+        """Parse and embed every document again from the copy kept at ingest time."""
+        from shopbot.ingest import IngestResult
+
+        documents = self.documents()
+        results = []
+        for done, doc in enumerate(documents, start=1):
+            original = self.ingestor.original_path(doc.source)
+            if original.is_file():
+                result = self.ingestor.ingest_bytes(doc.source, original.read_bytes(), force=True)
+            else:
+                result = IngestResult(
+                    source=doc.source,
+                    status="failed",
+                    doc_id=doc.doc_id,
+                    error="No copy of this file is kept here (it was ingested by another "
+                    "replica or before copies were kept): upload it again.",
+                )
+            results.append(result)
+            if on_file:
+                on_file(result, done, len(documents))
+        return results
 
     def seed_demo_catalog(
         self, on_file: Callable[[IngestResult, int, int], None] | None = None
@@ -77,7 +110,11 @@ class CatalogService:
         return self.store.list_documents()
 
     def delete_document(self, doc_id: str) -> bool:
-        return self.store.delete_document(doc_id)
+        record = self.store.get_document(doc_id)
+        deleted = self.store.delete_document(doc_id)
+        if record is not None:
+            self.ingestor.forget_original(record.source)
+        return deleted
 
     def is_empty(self) -> bool:
         return self.store.count_chunks() == 0 and not self.store.list_documents()

@@ -123,6 +123,18 @@ class Settings(BaseSettings):
         None, description="`cpu`, `cuda`, `cuda:1`; empty picks the GPU when there is one."
     )
     flan_t5_max_new_tokens: int = Field(160, ge=1, description="Longest answer, in tokens.")
+    feedback_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database that keeps shoppers' thumbs up/down on "
+        "answers, e.g. `postgresql+psycopg://shopbot@db/shopbot` (its driver must be "
+        "installed). Empty = the SQLite file `<data_dir>/feedback.db`.",
+    )
+    staff_password_hash: SecretStr | None = Field(
+        None,
+        description="bcrypt hash of the staff password (print one with `python -m shopbot "
+        "staff set-password`). Wins over `staff_password_hash` in `.streamlit/secrets.toml`. "
+        "Empty in both places = staff pages stay locked. There is no default password.",
+    )
     log_level: str = Field(
         "WARNING", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
     )
@@ -135,6 +147,8 @@ class Settings(BaseSettings):
         "flan_t5_model",
         "flan_t5_adapter",
         "flan_t5_device",
+        "feedback_url",
+        "staff_password_hash",
         mode="before",
     )
     @classmethod
@@ -159,6 +173,13 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def feedback_db_url(self) -> str:
+        """``feedback_url``, or the SQLite file under ``data_dir`` when that is empty."""
+        if self.feedback_url:
+            return self.feedback_url
+        return f"sqlite:///{(self.data_dir / 'feedback.db').as_posix()}"
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,10 @@
-"""The Streamlit app: headless with AppTest, and the real server started as a user would."""
+"""The Streamlit app, headless with AppTest (every page), and the real server started as a
+user would start it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +13,11 @@ import urllib.request
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from shopbot.auth import hash_password
 from tests.conftest import CATALOG_DIR, ROOT, free_port, wait_until
+
+PASSWORD = "correct horse battery"
+APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
@@ -23,36 +29,148 @@ def small_catalog(tmp_path):
     return folder
 
 
+@pytest.fixture(scope="module")
+def password_hash():
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def app_env(monkeypatch, tmp_path, small_catalog):
-    for key in [k for k in os.environ if k.startswith("SHOPBOT_")]:
+def app_env(monkeypatch, tmp_path, small_catalog, password_hash):
+    for key in [k for k in os.environ if k.startswith("SHOPBOT_") or k.startswith("OPENAI_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SHOPBOT_CATALOG_DIR", str(small_catalog))
+    monkeypatch.setenv("SHOPBOT_GENERATOR", "extractive")
+    monkeypatch.setenv("SHOPBOT_STAFF_PASSWORD_HASH", password_hash)
     import streamlit as st
 
-    st.cache_resource.clear()  # a fresh service for these settings
-    yield
+    st.cache_resource.clear()  # fresh process-wide objects for these settings
+    yield tmp_path / "data"
     st.cache_resource.clear()
 
 
-def test_first_start_ingests_the_demo_catalog_and_search_shows_products(app_env):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+def new_app(timeout: float = 120) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
     assert not at.exception, at.exception
-    assert any("Demo catalog ready: 2 files, 10 products" in s.label for s in at.status)
+    return at
 
-    at.text_input[0].input("bright rechargeable lantern").run()
+
+def shown(markdown: str) -> str:
+    """What a reader sees of escaped Markdown ("\\$64.95" reads "$64.95")."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def ask(at: AppTest, question: str) -> str:
+    at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
-    shown = " ".join(m.value for m in at.markdown)
-    assert "Halo 500 Rechargeable Lantern" in shown
-    assert any("64.95 USD" in c.value for c in at.caption)
+    return shown(at.chat_message[-1].markdown[0].value)
 
-    # a second visitor (new session) finds the catalog in place: no ingestion again
-    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    again.run()
-    assert not again.exception
+
+def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.switch_page("pages/staff.py").run()
+    at.text_input[0].input(password)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_start_ingests_the_demo_catalog_then_answers_in_chat(app_env):
+    at = new_app()
+    assert any("Demo catalog ready: 2 files, 10 products" in s.label for s in at.status)
+    assert at.button_group, "starter questions on an empty chat"
+
+    answer = ask(at, "How much is the Halo 500 Rechargeable Lantern?")
+    assert "$64.95" in answer and "[1]" in answer
+    assert shown(at.chat_message[0].markdown[0].value) == "How much is the Halo 500 Rechargeable Lantern?"
+    cards = shown(" ".join(c.value for c in at.chat_message[-1].caption))
+    assert "64.95 USD" in cards and "in stock" in cards  # the product card
+
+    follow_up = ask(at, "is it in stock?")
+    assert "Halo 500" in follow_up
+
+    next(b for b in at.button if b.label == "New chat").click().run()
+    assert not at.chat_message
+
+    # a second visitor finds the catalog in place: no second ingestion
+    again = new_app(60)
     assert not again.status
+
+
+def test_thumbs_and_comment_are_saved_with_the_answer(app_env):
+    at = new_app()
+    ask(at, "How long do I have to return an item?")
+    at.feedback[0].set_value(0).run()  # thumbs down
+    assert not at.exception, at.exception
+    at.text_input[0].input("I wanted to know about worn boots").run()
+    from shopbot.feedback import FeedbackStore
+    from tests.conftest import make_settings
+
+    (vote,) = FeedbackStore.from_settings(make_settings(data_dir=app_env)).list()
+    assert vote.question == "How long do I have to return an item?"
+    assert "30 days" in vote.answer and vote.rating == -1 and vote.generator == "extractive"
+    assert vote.comment == "I wanted to know about worn boots"
+    assert "faq.md" in {s["source"] for s in vote.sources}
+    assert (app_env / "feedback.db").is_file()
+
+
+def test_staff_pages_are_hidden_and_refused_without_login(app_env):
+    at = new_app()
+    for page in ("pages/catalog.py", "pages/model.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)  # not in the navigation at all for a shopper
+    at.switch_page("pages/staff.py").run()
+    assert not at.file_uploader and not at.selectbox
+
+
+def test_wrong_password_is_refused_and_slowed_down(app_env):
+    at = new_app()
+    sign_in(at, "not the password")
+    assert at.error and "password" in at.error[0].value.lower()
+    for _ in range(5):
+        sign_in(at, "still wrong")
+    sign_in(at, PASSWORD)  # locked now: even the right password waits out the lockout
+    assert "Too many failed attempts" in at.error[0].value
+    assert not at.success
+    assert "staff" not in at.session_state or at.session_state["staff"] is not True
+
+
+def test_upload_makes_it_answerable_and_delete_forgets_it(app_env):
+    at = new_app()
+    sign_in(at)
+    assert at.success, "signed in"
+    at.switch_page("pages/catalog.py").run()
+    csv = b'SKU,Title,Price,Brand,Category\nKY-1,Riverlight Touring Kayak,"$1,099.00",Ridgeline,Boats | Kayaks\n'
+    at.file_uploader[0].set_value([("kayaks.csv", csv, "text/csv"), ("empty.csv", b"", "text/csv")]).run()
+    next(b for b in at.button if b.label == "Ingest").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    results = dict(zip(table["file"], table["result"]))
+    assert results == {"kayaks.csv": "added", "empty.csv": "failed"}
+
+    at.switch_page("pages/chat.py").run()
+    assert "$1,099.00" in ask(at, "How much is the Riverlight Touring Kayak?")
+
+    at.switch_page("pages/catalog.py").run()
+    at.selectbox(key="doc_choice").select_index(
+        next(i for i, o in enumerate(at.selectbox(key="doc_choice").options) if o == "kayaks.csv")
+    ).run()
+    at.checkbox[0].check().run()
+    next(b for b in at.button if b.label == "Delete document").click().run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/chat.py").run()
+    assert "couldn't find that in our catalog" in ask(at, "Do you sell kayaks?")
+
+
+def test_model_page_shows_the_active_generator_and_answers_a_test_question(app_env):
+    at = new_app()
+    sign_in(at)
+    at.switch_page("pages/model.py").run()
+    assert not at.exception, at.exception
+    assert "extractive" in at.info[0].value
+    next(b for b in at.button if b.label == "Ask").click().run()
+    assert not at.exception, at.exception
+    assert any("answered in" in s.value for s in at.success)
 
 
 def test_streamlit_run_serves_the_app(tmp_path, small_catalog):
@@ -71,8 +189,7 @@ def test_streamlit_run_serves_the_app(tmp_path, small_catalog):
             timeout=90,
             what="streamlit server",
         )
-        page = urllib.request.urlopen(base, timeout=10).read().decode()
-        assert "<title>Streamlit</title>" in page or "streamlit" in page.lower()
+        assert urllib.request.urlopen(base, timeout=10).status == 200
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]

@@ -95,3 +95,10 @@ def test_a_failing_llm_gives_an_apology_and_keeps_the_sources(openai_assistant, 
     assert answer.sources[0].title == "Alpine 2 Tent"
     assert str(status) in caplog.text
     assert DEFAULT_KEY not in caplog.text and DEFAULT_KEY not in answer.text
+
+
+def test_a_stream_read_twice_keeps_its_answer(demo_service):
+    stream = demo_service.assistant("extractive").stream("How much is the Alpine 2 Tent?")
+    text = "".join(stream)
+    assert stream.complete().text == text.strip()
+    assert list(stream) == []

@@ -5,6 +5,7 @@ from shopbot.generators.registry import (
     UnknownGenerator,
     available,
     create_generator,
+    explain_choice,
     register,
     resolve_name,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "UnknownGenerator",
     "available",
     "create_generator",
+    "explain_choice",
     "register",
     "resolve_name",
 ]

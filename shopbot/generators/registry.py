@@ -75,6 +75,21 @@ def resolve_name(settings: Settings) -> str:
     return "extractive"
 
 
+def explain_choice(settings: Settings) -> str:
+    """Which backend answers, and why, in one sentence for the Model page and logs."""
+    name = resolve_name(settings)
+    if settings.generator.strip().lower() != "auto":
+        return f"{name}: chosen by SHOPBOT_GENERATOR={settings.generator}."
+    if name == "openai":
+        return "openai: SHOPBOT_GENERATOR is auto and an OpenAI API key is set."
+    if name == "flan-t5":
+        return "flan-t5: SHOPBOT_GENERATOR is auto, no OpenAI key, and SHOPBOT_FLAN_T5_MODEL is set."
+    return (
+        "extractive: SHOPBOT_GENERATOR is auto and neither OPENAI_API_KEY nor "
+        "SHOPBOT_FLAN_T5_MODEL is set, so answers are composed without an LLM."
+    )
+
+
 def generator_class(name: str) -> type[Generator]:
     _load_builtins()
     try:

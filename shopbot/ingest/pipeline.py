@@ -106,9 +106,15 @@ class Ingestor:
         return self.ingest_bytes(source, data)
 
     def ingest_bytes(
-        self, source: str, data: bytes, on_chunks: ProgressCallback | None = None
+        self,
+        source: str,
+        data: bytes,
+        on_chunks: ProgressCallback | None = None,
+        *,
+        force: bool = False,
     ) -> IngestResult:
-        """Ingest one file's content under the name ``source`` (its file name)."""
+        """Ingest one file's content under the name ``source`` (its file name). ``force``
+        parses and embeds it again even when it has not changed (re-index)."""
         started = time.perf_counter()
         doc_id = document_id(source)
         result = IngestResult(source=source, status="failed", doc_id=doc_id)
@@ -119,7 +125,8 @@ class Ingestor:
             with self._write_lock:
                 previous = self.store.get_document(doc_id)
                 if (
-                    previous is not None
+                    not force
+                    and previous is not None
                     and previous.content_hash == digest
                     and previous.parser_version == PARSER_VERSION
                 ):
@@ -149,6 +156,7 @@ class Ingestor:
                 )
             result.status = "updated" if previous is not None else "added"
             result.products, result.chunks = products, len(chunks)
+            self._keep_original(source, data)
         except IngestError as exc:
             result.error = str(exc)
         except Exception as exc:
@@ -186,6 +194,32 @@ class Ingestor:
             if on_file:
                 on_file(result, len(results), total)
         return results
+
+    # -- originals ---------------------------------------------------------------------------
+
+    @property
+    def originals_dir(self) -> Path:
+        return self.settings.data_dir / "originals"
+
+    def original_path(self, source: str) -> Path:
+        return self.originals_dir / document_id(source) / Path(source).name
+
+    def _keep_original(self, source: str, data: bytes) -> None:
+        """A copy of what was ingested, so staff can re-index (e.g. after a parser upgrade)
+        without uploading everything again. Written atomically."""
+        target = self.original_path(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(target)
+
+    def forget_original(self, source: str) -> None:
+        target = self.original_path(source)
+        target.unlink(missing_ok=True)
+        try:
+            target.parent.rmdir()
+        except OSError:
+            pass
 
     # -- steps -----------------------------------------------------------------------------
 

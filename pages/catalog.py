@@ -1,0 +1,128 @@
+"""Staff: upload catalog files, see what the bot knows, delete or re-index documents, and
+check what a question would retrieve."""
+
+import streamlit as st
+
+from pages.common import catalog_service, require_staff
+from shopbot.ingest import supported_suffixes
+
+require_staff()
+service = catalog_service()
+settings = service.settings
+
+st.title("Catalog")
+stats = service.stats()
+left, middle, right = st.columns(3)
+left.metric("Documents", stats["documents"])
+middle.metric("Products", stats["products"])
+right.metric("Searchable chunks", stats["chunks"])
+
+# -- upload -----------------------------------------------------------------------------
+
+st.subheader("Add or update files")
+st.caption(
+    "Store exports (CSV, XLSX, JSON), spec sheets (PDF), product pages (HTML), policies "
+    f"(DOCX) and FAQs (Markdown, text), up to {settings.max_file_mb:g} MB each. A file with "
+    "the same name as an existing document replaces it."
+)
+uploads = st.file_uploader(
+    "Catalog files",
+    type=[suffix.lstrip(".") for suffix in supported_suffixes()],
+    accept_multiple_files=True,
+    key=f"uploads_{st.session_state.get('upload_round', 0)}",
+)
+if uploads and st.button("Ingest", type="primary", icon=":material/upload:"):
+    bar = st.progress(0.0, text="Starting…")
+    rows = []
+    for done, upload in enumerate(uploads, start=1):
+        bar.progress((done - 1) / len(uploads), text=f"{upload.name} ({done}/{len(uploads)})")
+        result = service.ingest_bytes(upload.name, upload.getvalue())
+        rows.append(
+            {
+                "file": result.source,
+                "result": result.status,
+                "products": result.products,
+                "chunks": result.chunks,
+                "seconds": result.seconds,
+                "reason": result.error,
+            }
+        )
+    bar.progress(1.0, text="Done")
+    st.session_state.last_ingest = rows
+    st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1
+    st.rerun()
+if st.session_state.get("last_ingest"):
+    rows = st.session_state.last_ingest
+    failed = [r for r in rows if r["result"] == "failed"]
+    (st.warning if failed else st.success)(
+        f"{len(rows) - len(failed)} of {len(rows)} files ingested"
+        + (f"; {len(failed)} failed (see the reason column)" if failed else "")
+    )
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+# -- documents ----------------------------------------------------------------------------
+
+st.subheader("Documents")
+documents = service.documents()
+if not documents:
+    st.info("No documents yet: upload some above.")
+else:
+    st.dataframe(
+        [
+            {
+                "source": d.source,
+                "kind": d.kind,
+                "products": d.products,
+                "chunks": d.chunks,
+                "ingested": d.ingested_at.replace("T", " ").replace("+00:00", " UTC"),
+                "id": d.doc_id,
+            }
+            for d in documents
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    by_id = {d.doc_id: d for d in documents}
+    chosen = st.selectbox(
+        "Document", list(by_id), format_func=lambda doc_id: by_id[doc_id].source, key="doc_choice"
+    )
+    delete, reindex = st.columns(2)
+    confirm = delete.checkbox(f"Yes, delete {by_id[chosen].source} and everything learnt from it")
+    if delete.button("Delete document", icon=":material/delete:", disabled=not confirm):
+        service.delete_document(chosen)
+        st.toast(f"Deleted {by_id[chosen].source}")
+        st.rerun()
+    if reindex.button("Re-index all documents", icon=":material/refresh:"):
+        bar = st.progress(0.0, text="Re-indexing…")
+        results = service.reindex_all(
+            on_file=lambda r, done, total: bar.progress(done / total, text=f"{r.source}")
+        )
+        failed = [r for r in results if not r.ok]
+        for result in failed:
+            st.warning(f"{result.source}: {result.error}")
+        st.success(f"Re-indexed {len(results) - len(failed)} of {len(results)} documents.")
+
+# -- what would the bot retrieve ----------------------------------------------------------
+
+st.subheader("What would the bot retrieve?")
+probe = st.text_input("A shopper's question", key="probe", placeholder="e.g. waterproof tent for two")
+if probe:
+    hits = service.search(probe, k=settings.retrieval_k)
+    if not hits:
+        st.info("Nothing in the catalog matches.")
+    st.dataframe(
+        [
+            {
+                "rank": rank,
+                "score": round(hit.score, 3),
+                "title": hit.title,
+                "price": hit.price,
+                "source": hit.source,
+                "section": hit.section,
+                "snippet": hit.snippet,
+            }
+            for rank, hit in enumerate(hits, start=1)
+        ],
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,85 @@
+"""Shopper chat: questions in, streamed answers out, with the products and passages they
+came from, and a thumbs up/down per answer."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from pages.common import (
+    active_assistant,
+    answer_markdown,
+    catalog_service,
+    render_sources,
+    save_feedback,
+)
+from shopbot.generators import GeneratorUnavailable, Turn
+
+STARTERS = [
+    "How much is the Alpine 2 Tent?",
+    "Which headlamps do you have?",
+    "How long do I have to return an item?",
+    "What US size is an EU 42 boot?",
+]
+
+service = catalog_service()
+state = st.session_state
+state.setdefault("messages", [])
+state.setdefault("session_id", uuid.uuid4().hex)
+
+header, reset = st.columns([5, 1], vertical_alignment="bottom")
+header.title("Ask our shop assistant")
+if reset.button("New chat", icon=":material/add_comment:", disabled=not state.messages):
+    state.messages = []
+    st.rerun()
+
+if service.is_empty():
+    st.info(
+        "The catalog is empty, so there is nothing to answer from yet. Staff: sign in and "
+        "upload product lists, spec sheets and policies on the Catalog page."
+    )
+
+for index, message in enumerate(state.messages):
+    with st.chat_message(message["role"]):
+        st.markdown(answer_markdown(message["content"]))
+        if message["role"] == "assistant":
+            render_sources(message.get("sources", []))
+            save_feedback(index, message)
+
+
+
+def _use_starter() -> None:
+    state.pending_prompt, state.starter = state.starter, None
+
+
+prompt = st.chat_input("Ask about products, prices, sizes, stock or our policies")
+prompt = prompt or state.pop("pending_prompt", None)
+if not state.messages and not prompt:
+    st.pills("Try asking", STARTERS, key="starter", on_change=_use_starter)
+
+if prompt:
+    history = [Turn(m["role"], m["content"]) for m in state.messages]
+    state.messages.append({"role": "user", "content": prompt})
+    with st.chat_message("user"):
+        st.markdown(answer_markdown(prompt))
+    with st.chat_message("assistant"):
+        try:
+            stream = active_assistant().stream(prompt, history)
+        except GeneratorUnavailable as exc:
+            st.error(f"The assistant is not set up yet: {exc}")
+            state.messages.pop()
+            st.stop()
+        text = st.write_stream(answer_markdown(piece) for piece in stream)
+        answer = stream.complete()
+        message = {
+            "role": "assistant",
+            "content": answer.text or str(text),
+            "sources": [s.to_dict(with_text=True) for s in answer.sources],
+            "question": prompt,
+            "standalone_question": answer.standalone_question,
+            "generator": answer.generator,
+        }
+        state.messages.append(message)
+        render_sources(message["sources"])
+        save_feedback(len(state.messages) - 1, message)
