@@ -226,3 +226,22 @@ def test_same_name_twice_in_one_batch_is_refused(service, tmp_path):
     results = service.ingest([first, second])
     assert [r.status for r in results] == ["added", "failed"]
     assert "same name" in results[1].error
+
+
+def test_reindex_all_parses_again_from_the_kept_copies(store_settings, embeddings, tmp_path):
+    counting = CountingEmbeddings(embeddings)
+    service = CatalogService(store_settings, embeddings=counting)
+    path = write(tmp_path / "upload" / "products.csv", PRODUCTS_CSV)
+    service.ingest([path])
+    path.unlink()  # the clerk's copy is gone; the store kept its own
+    before = counting.texts
+
+    (result,) = service.reindex_all()
+    assert (result.status, result.products) == ("updated", 3)
+    assert counting.texts == before + 3, "re-index embeds again even though nothing changed"
+    assert top(service, "Alpine 2 Tent").price == 349.0
+    assert service.store.count_chunks() == 3
+
+    (doc,) = service.documents()
+    service.delete_document(doc.doc_id)
+    assert not service.ingestor.original_path("products.csv").exists()
