@@ -28,9 +28,14 @@ state = st.session_state
 state.setdefault("messages", [])
 state.setdefault("session_id", uuid.uuid4().hex)
 
+# Read the question first (the input is pinned to the bottom wherever it is called), so that
+# "New chat" is already enabled in the run that answers the first question.
+prompt = st.chat_input("Ask about products, prices, sizes, stock or our policies")
+prompt = prompt or state.pop("pending_prompt", None)
+
 header, reset = st.columns([5, 1], vertical_alignment="bottom")
 header.title("Ask our shop assistant")
-if reset.button("New chat", icon=":material/add_comment:", disabled=not state.messages):
+if reset.button("New chat", icon=":material/add_comment:", disabled=not (state.messages or prompt)):
     state.messages = []
     st.rerun()
 
@@ -53,8 +58,6 @@ def _use_starter() -> None:
     state.pending_prompt, state.starter = state.starter, None
 
 
-prompt = st.chat_input("Ask about products, prices, sizes, stock or our policies")
-prompt = prompt or state.pop("pending_prompt", None)
 if not state.messages and not prompt:
     st.pills("Try asking", STARTERS, key="starter", on_change=_use_starter)
 

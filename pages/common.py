@@ -39,8 +39,8 @@ def feedback_store():
 
 
 @st.cache_resource
-def _seed_lock() -> threading.Lock:
-    return threading.Lock()
+def _seed_state() -> dict[str, Any]:
+    return {"lock": threading.Lock(), "checked": False}
 
 
 @st.cache_resource(show_spinner="Loading the answer model…")
@@ -75,10 +75,14 @@ def session_id() -> str:
 def seed_demo_catalog_once(service: CatalogService) -> None:
     """On an empty store, ingest the demo catalog with a progress bar (first visitor waits;
     everyone after finds it done)."""
-    if not service.settings.seed_demo_catalog:
-        return
-    with _seed_lock():
+    state = _seed_state()
+    if state["checked"] or not service.settings.seed_demo_catalog:
+        return  # checked once per process: every rerun of every session passes through here
+    with state["lock"]:
+        if state["checked"]:
+            return
         if not service.is_empty():
+            state["checked"] = True
             return
         with st.status("Setting up the demo catalog…", expanded=True) as status:
             bar = st.progress(0.0, text="Reading catalog files…")
@@ -95,6 +99,7 @@ def seed_demo_catalog_once(service: CatalogService) -> None:
                 state="complete",
                 expanded=False,
             )
+            state["checked"] = True
 
 
 # -- staff -----------------------------------------------------------------------------
@@ -159,22 +164,29 @@ def render_sources(sources: list[dict[str, Any]]) -> None:
     """Product cards for products, expandable citations for passages, numbered as cited."""
     if not sources:
         return
-    products: dict[str, tuple[int, dict[str, Any]]] = {}
+    # One card per product, however many of its files were retrieved (the CSV row, its page,
+    # its spec sheet); the card lists every source number the answer may cite for it.
+    products: dict[str, tuple[list[int], dict[str, Any]]] = {}
     passages: list[tuple[int, dict[str, Any]]] = []
     for number, source in enumerate(sources, 1):
         if source.get("price") is not None or source.get("kind") == "product":
             key = source.get("id") or source.get("title")
-            if key not in products or (source.get("kind") == "product" and products[key][1].get("kind") != "product"):
-                products[key] = (products.get(key, (number,))[0], source)
+            numbers, shown = products.get(key, ([], source))
+            if source.get("kind") == "product" and shown.get("kind") != "product":
+                shown = source  # the product record has the most fields
+            products[key] = ([*numbers, number], shown)
         else:
             passages.append((number, source))
     if products:
-        columns = st.columns(min(3, len(products)))
-        for column, (number, product) in zip(columns * 3, products.values()):
+        per_row = min(3, len(products))
+        # Row by row: on a phone, where columns stack, the cards keep the answer's order.
+        slots = [column for _ in range(0, len(products), per_row) for column in st.columns(per_row)]
+        for column, (numbers, product) in zip(slots, products.values()):
             with column.container(border=True):
                 if _shown_image(product.get("image", "")):
                     st.image(product["image"], width="stretch")
-                st.markdown(f"**{md_escape(product['title'])}** [{number}]")
+                cited = " ".join(f"\\[{n}\\]" for n in numbers)
+                st.markdown(f"**{md_escape(product['title'])}** {cited}")
                 facts = []
                 if product.get("price") is not None:
                     facts.append(f"{product['price']:,.2f} {product.get('currency') or ''}".strip())

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from shopbot.auth import hash_password
-from tests.conftest import CATALOG_DIR, ROOT, free_port, wait_until
+from tests.conftest import CATALOG_DIR, ROOT
+from tests.live_app import server_env, streamlit_server
 
 PASSWORD = "correct horse battery"
 APP = str(ROOT / "app.py")
@@ -174,23 +173,7 @@ def test_model_page_shows_the_active_generator_and_answers_a_test_question(app_e
 
 
 def test_streamlit_run_serves_the_app(tmp_path, small_catalog):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPBOT_")}
-    env.update(SHOPBOT_DATA_DIR=str(tmp_path / "data"), SHOPBOT_CATALOG_DIR=str(small_catalog))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until(
-            lambda: urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok",
-            timeout=90,
-            what="streamlit server",
-        )
-        assert urllib.request.urlopen(base, timeout=10).status == 200
-    finally:
-        server.terminate()
-        output = server.communicate(timeout=30)[0]
-    assert "Traceback" not in output, output
+    env = server_env(SHOPBOT_DATA_DIR=str(tmp_path / "data"), SHOPBOT_CATALOG_DIR=str(small_catalog))
+    with streamlit_server(env, tmp_path / "server.log") as server:
+        assert urllib.request.urlopen(server.url, timeout=10).status == 200
+    assert "Traceback" not in server.log(), server.log()

@@ -1,0 +1,60 @@
+"""Print the README's benchmark table from bench/results/*.json (run after the benches).
+
+    .venv/bin/python bench/report.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _mark(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    out: list[tuple[str, str, str, str]] = []
+    ingest = _load("ingest")
+    if ingest:
+        csv = next(v for k, v in ingest["datasets"].items() if k.startswith("generated"))
+        demo = ingest["datasets"]["demo catalog"]
+        out += [
+            ("ingest: 10,000-product CSV, throughput vs raw encode", f"{ingest['throughput_ratio_vs_encode']:.2f}× ({csv['products_per_second']:.1f} vs {csv['encode_products_per_second']:.1f} products/s)", "≥ 0.8", _mark(ingest["met"]["throughput_ratio_vs_encode"])),
+            ("ingest: demo catalog (22 files, parsed with unstructured), vs raw encode", f"{demo['ratio']:.2f}×", "(reported)", ""),
+            ("ingest: unchanged re-ingest speed-up, 10,000-product CSV", f"{ingest['reingest_speedup']:,.0f}× ({csv['reingest_seconds'] * 1000:.0f} ms vs {csv['ingest_seconds']:.0f} s)", "≥ 50", _mark(ingest["met"]["reingest_speedup"])),
+        ]
+    query = _load("query")
+    if query:
+        for size, r in query["retrieval"].items():
+            out.append((f"retrieval p50 at {int(size):,} products vs embed + raw Chroma query", f"{r['ratio_p50']:.2f}× ({r['p50_ms']:.0f} vs {r['baseline_p50_ms']:.0f} ms)", "≤ 1.3", _mark(r["ratio_p50"] <= query["targets"]["retrieval_ratio"])))
+        out += [
+            ("extractive answer on top of retrieval, p50 / p95", f"{query['extractive_overhead_ms_p50']:.0f} / {query['extractive_overhead_ms_p95']:.0f} ms", "p50 ≤ 60 ms", _mark(query["met"]["extractive_overhead_ms_p50"])),
+            ("flan-t5 (tiny) streamed tokens/s vs raw generate", f"{query['flan_t5_ratio']:.2f}× ({query['flan_t5_streamed_tokens_per_s']:.0f} vs {query['flan_t5_raw_tokens_per_s']:.0f} tok/s)", "≥ 0.9", _mark(query["met"]["flan_t5_ratio"])),
+        ]
+    app = _load("app")
+    if app:
+        out += [
+            ("browser: submit → first answer token, p50 / p95", f"{app['first_token_ms']['p50']:.0f} / {app['first_token_ms']['p95']:.0f} ms", "p50 ≤ 300 ms", _mark(app["met"]["first_token_ms_p50"])),
+            ("browser: submit → full answer, p50 / p95", f"{app['full_answer_ms']['p50']:.0f} / {app['full_answer_ms']['p95']:.0f} ms", "p50 ≤ 1 s", _mark(app["met"]["full_answer_ms_p50"])),
+            ("browser: cold start to a ready chat", f"{app['cold_start_s']:.1f} s", "≤ 20 s", _mark(app["met"]["cold_start_s"])),
+        ]
+    return out
+
+
+def main() -> None:
+    print("| measure | result | target | |")
+    print("| --- | --- | --- | --- |")
+    for row in rows():
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
