@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ TIE_MARGIN = 0.04
 MAX_LISTED = 4
 MAX_SENTENCES = 2  # for a product: its price line says the rest
 MAX_POLICY_SENTENCES = 3
+SENTENCE_CACHE_SIZE = 20_000  # ~60 MB of vectors at most
 LEXICAL_BOOST = 0.1
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
@@ -139,6 +141,10 @@ class ExtractiveGenerator(Generator):
     def __init__(self, settings, *, embeddings: Embeddings | None = None) -> None:
         super().__init__(settings, embeddings=embeddings)
         self._lock = threading.Lock()
+        # Policy and FAQ passages come back for many questions: their sentences' vectors are
+        # kept (bounded, least recently used out), so only the question is embedded again.
+        self._sentence_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def model(self) -> Embeddings:
@@ -274,6 +280,25 @@ class ExtractiveGenerator(Generator):
             return
         yield " ".join(f"{sentence} [{n}]" for sentence, n in best)
 
+    def _vectors(self, query: str, sentences: list[str]) -> tuple[list[float], list[list[float]]]:
+        with self._cache_lock:
+            missing = [t for t in dict.fromkeys(sentences) if t not in self._sentence_vectors]
+        fresh = self.model.embed_documents([query, *missing])
+        known = dict(zip(missing, fresh[1:]))
+        with self._cache_lock:
+            cache = self._sentence_vectors
+            cache.update(known)
+            for text in sentences:
+                if text in cache:
+                    cache.move_to_end(text)
+                    known.setdefault(text, cache[text])
+            while len(cache) > SENTENCE_CACHE_SIZE:
+                cache.popitem(last=False)
+        lost = [t for t in sentences if t not in known]  # evicted by another thread meanwhile
+        if lost:
+            known.update(zip(lost, self.model.embed_documents(lost)))
+        return fresh[0], [known[t] for t in sentences]
+
     def _best_sentences(
         self,
         query: str,
@@ -293,8 +318,7 @@ class ExtractiveGenerator(Generator):
                     candidates.append((sentence, number))
         if not candidates:
             return []
-        vectors = self.model.embed_documents([query, *(c[0] for c in candidates)])
-        query_vector, sentence_vectors = vectors[0], vectors[1:]
+        query_vector, sentence_vectors = self._vectors(query, [c[0] for c in candidates])
         wanted = [has for asks, has in _WANTS if asks.search(query)]
         asked_words = content_words(query)
 
