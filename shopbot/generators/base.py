@@ -8,6 +8,7 @@ Backends that hold an LLM may also rewrite a follow-up into a standalone questio
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -39,7 +40,7 @@ class GeneratorFailed(RuntimeError):
     apology = "Sorry, I can't answer right now. Please try again in a moment."
 
 
-class Generator:
+class Generator(ABC):
     """Base class for answer backends; subclasses set the class attributes below."""
 
     name: ClassVar[str]
@@ -52,12 +53,12 @@ class Generator:
         # The process's embedding model, shared by backends that compare texts (extractive).
         self.embeddings = embeddings
 
+    @abstractmethod
     def generate(
         self, question: str, history: Sequence[Turn], sources: Sequence[Source]
     ) -> Iterator[str]:
         """Yield the answer text in pieces. ``sources`` are numbered from 1 in this order;
         cite them as [n]. With no sources, say the catalog has nothing on it."""
-        raise NotImplementedError
 
     def condense(self, question: str, history: Sequence[Turn]) -> str | None:
         """A standalone version of a follow-up question, or None to let the chain's rules
