@@ -36,6 +36,7 @@ TIE_MARGIN = 0.04
 MAX_LISTED = 4
 MAX_SENTENCES = 2  # for a product: its price line says the rest
 MAX_POLICY_SENTENCES = 3
+MAX_EMBEDDED = 16  # sentences embedded per answer at most (a shortlist by shared words)
 SENTENCE_CACHE_SIZE = 20_000  # ~60 MB of vectors at most
 LEXICAL_BOOST = 0.1
 
@@ -318,9 +319,20 @@ class ExtractiveGenerator(Generator):
                     candidates.append((sentence, number))
         if not candidates:
             return []
-        query_vector, sentence_vectors = self._vectors(query, [c[0] for c in candidates])
         wanted = [has for asks, has in _WANTS if asks.search(query)]
         asked_words = content_words(query)
+        if len(candidates) > MAX_EMBEDDED:
+            # Embedding is the cost of an answer: shortlist by the question's words and the
+            # kind of fact asked for, keeping source order (best source first) on ties.
+            def cheap(item: tuple[int, tuple[str, int]]) -> tuple[float, int]:
+                position, (sentence, _) = item
+                words = len(asked_words & content_words(sentence))
+                kind = sum(bool(has.search(sentence)) for has in wanted)
+                return (-(words + kind), position)
+
+            shortlist = sorted(enumerate(candidates), key=cheap)[:MAX_EMBEDDED]
+            candidates = [candidate for _, candidate in sorted(shortlist)]
+        query_vector, sentence_vectors = self._vectors(query, [c[0] for c in candidates])
 
         def score(vector: list[float], sentence: str) -> float:
             # Meaning first; then a nudge for the kind of fact asked for (an amount, a
