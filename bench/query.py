@@ -367,12 +367,19 @@ def bench_extractive(
     counting = CountingEmbeddings(generator.embeddings)
     generator.embeddings = counting
     per_kind: dict[str, dict[str, list[float]]] = {}
+    answers: list[dict[str, Any]] = []
     try:
         for kind, q in queries:
             sources = service.search(q, k=k)
             counting.calls = counting.texts = 0
             counting.seconds = 0.0
-            _, generate_seconds = timed(lambda: "".join(generator.generate(q, [], sources)))
+            text, generate_seconds = timed(lambda: "".join(generator.generate(q, [], sources)))
+            answers.append({
+                "kind": kind,
+                "query": q,
+                "top_sources": [f"{s.kind}:{s.source}:{s.score:.3f}" for s in sources[:3]],
+                "answer": text[:200],
+            })
             row = per_kind.setdefault(
                 kind, {"generate_ms": [], "embed_ms": [], "embed_calls": [], "texts_embedded": []}
             )
@@ -416,6 +423,7 @@ def bench_extractive(
         "samples": len(in_call),
         "cached_sentence_vectors": len(getattr(assistant.generator, "_sentence_vectors", ())),
         "breakdown": {"all": summary(every), **{kind: summary(row) for kind, row in per_kind.items()}},
+        "answers": answers,
     }
 
 

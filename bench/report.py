@@ -1,6 +1,7 @@
 """Print the README's benchmark table from bench/results/*.json (run after the benches).
 
-    .venv/bin/python bench/report.py
+    .venv/bin/python bench/report.py            # print the table
+    .venv/bin/python bench/report.py --readme   # and replace the table in README.md
 """
 
 from __future__ import annotations
@@ -49,11 +50,30 @@ def rows() -> list[tuple[str, str, str, str]]:
     return out
 
 
+def table() -> str:
+    lines = ["| measure | result | target | |", "| --- | --- | --- | --- |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows()]
+    return "\n".join(lines)
+
+
+def write_readme(text: str, readme: Path = RESULTS.parent.parent / "README.md") -> None:
+    """Replace the first table whose header is the benchmark header."""
+    lines = readme.read_text().split("\n")
+    start = lines.index("| measure | result | target | |")
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    lines[start:end] = text.split("\n")
+    readme.write_text("\n".join(lines))
+
+
 def main() -> None:
-    print("| measure | result | target | |")
-    print("| --- | --- | --- | --- |")
-    for row in rows():
-        print("| " + " | ".join(row) + " |")
+    import sys
+
+    text = table()
+    print(text)
+    if "--readme" in sys.argv[1:]:
+        write_readme(text)
 
 
 if __name__ == "__main__":
