@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     flan_t5_adapter: Path | None = Field(
         None, description="Directory of a PEFT LoRA adapter to load on top of the model."
     )
+    flan_t5_merge_adapter: bool = Field(
+        False,
+        description="Merge the LoRA adapter into the model's weights when loading: faster "
+        "answers, same output.",
+    )
     flan_t5_device: str | None = Field(
         None, description="`cpu`, `cuda`, `cuda:1`; empty picks the GPU when there is one."
     )
@@ -165,6 +170,12 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def finetune_dir(self) -> Path:
+        """Datasets, adapters and training jobs of ``python -m finetune`` and the
+        Fine-tune page, and the record of the activated adapter."""
+        return self.data_dir / "finetune"
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +138,24 @@ class CatalogStore:
         if doc_id is None:
             return self.chunks.count()
         return len(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def iter_chunks(
+        self, where: dict[str, Any] | None = None, batch: int = 500
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk as (id, text, metadata), page by page (e.g. to build a
+        fine-tuning set from the whole catalog)."""
+        offset = 0
+        while True:
+            page = self.chunks.get(
+                where=where or None,
+                limit=batch,
+                offset=offset,
+                include=["documents", "metadatas"],
+            )
+            yield from zip(page["ids"], page["documents"], page["metadatas"])
+            if len(page["ids"]) < batch:
+                return
+            offset += batch
 
     def query(
         self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None

@@ -22,11 +22,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG_DIR = ROOT / "catalog"
 
-# T5's layout: <pad>=0 (also the decoder start token), </s>=1, <unk>=2. transformers rebuilds a
-# T5 tokenizer from tokenizer.json assuming exactly these ids.
-SPECIAL_TOKENS = ["<pad>", "</s>", "<unk>"]
-TINY_VOCAB_SIZE = 900
-TINY_MAX_LENGTH = 512  # what google/flan-t5-base's tokenizer says, so prompts get fitted alike
 SEED = 1234
 
 
@@ -40,58 +35,12 @@ def catalog_texts(catalog_dir: Path = CATALOG_DIR) -> list[str]:
 
 
 def build_tiny_t5(directory: Path | str, texts: Iterable[str]) -> Path:
-    """Train a tokenizer on ``texts`` and save it with a tiny random T5 into ``directory``.
+    """The ``small`` model of ``python -m finetune make-tiny-t5`` (same code path), except that
+    it never emits ``</s>``: greedy generation always runs to ``max_new_tokens``, which lets
+    tests check streaming and length limits exactly."""
+    from finetune.tiny import make_tiny_t5
 
-    The model never emits ``</s>`` (its output row is zeroed, so that logit is always 0 while
-    some of ~900 random logits are positive): greedy generation always runs to
-    ``max_new_tokens``, which lets tests check streaming and length limits exactly.
-    """
-    import torch
-    from tokenizers import SentencePieceUnigramTokenizer
-    from transformers import T5Config, T5ForConditionalGeneration, T5TokenizerFast
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-
-    trained = SentencePieceUnigramTokenizer()
-    trained.train_from_iterator(
-        list(texts),
-        vocab_size=TINY_VOCAB_SIZE,
-        special_tokens=SPECIAL_TOKENS,
-        unk_token="<unk>",
-        show_progress=False,
-    )
-    tokenizer = T5TokenizerFast(
-        tokenizer_object=trained,
-        extra_ids=0,
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        model_max_length=TINY_MAX_LENGTH,
-    )
-    assert [tokenizer.pad_token_id, tokenizer.eos_token_id, tokenizer.unk_token_id] == [0, 1, 2]
-
-    config = T5Config(
-        vocab_size=len(tokenizer),
-        d_model=64,
-        d_ff=128,
-        d_kv=16,
-        num_layers=2,
-        num_decoder_layers=2,
-        num_heads=4,
-        feed_forward_proj="gated-gelu",  # as in Flan-T5 (T5 v1.1)
-        tie_word_embeddings=False,
-        decoder_start_token_id=tokenizer.pad_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    torch.manual_seed(SEED)
-    model = T5ForConditionalGeneration(config)
-    with torch.no_grad():
-        model.lm_head.weight[tokenizer.eos_token_id].zero_()
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return make_tiny_t5(directory, texts, size="small", never_stop=True, seed=SEED)
 
 
 def build_tiny_lora_adapter(base_dir: Path | str, adapter_dir: Path | str) -> Path:

@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shopbot.adapters import FlanT5Choice, flan_t5_choice
 from shopbot.generators.base import Generator, GeneratorFailed, GeneratorUnavailable, Turn
 from shopbot.generators.registry import register
 from shopbot.prompts import NOT_IN_CATALOG, build_compact_prompt
@@ -71,9 +72,20 @@ class FlanT5Generator(Generator):
     # -- loading -------------------------------------------------------------------------
 
     @property
+    def choice(self) -> FlanT5Choice:
+        """Model, adapter and merge flag: the settings, else the activated adapter
+        (``python -m finetune activate``). Read when the model loads."""
+        return flan_t5_choice(self.settings)
+
+    @property
     def model_name(self) -> str:
         """The hub id or directory the model is loaded from."""
-        return self.settings.flan_t5_model or DEFAULT_MODEL
+        return self.choice.model or DEFAULT_MODEL
+
+    @property
+    def adapter_path(self) -> Path | None:
+        """The LoRA adapter directory loaded on top of the model, if any."""
+        return self.choice.adapter
 
     @property
     def is_loaded(self) -> bool:
@@ -95,7 +107,8 @@ class FlanT5Generator(Generator):
 
     def _load(self) -> _Loaded:
         started = time.perf_counter()
-        adapter = self._check_adapter()  # before the slow part: a wrong path fails fast
+        choice = self.choice
+        adapter = self._check_adapter(choice)  # before the slow part: a wrong path fails fast
         try:
             from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
         except ImportError as exc:
@@ -104,7 +117,7 @@ class FlanT5Generator(Generator):
                 "`pip install -r requirements.txt`."
             ) from exc
         device = _resolve_device(self.settings.flan_t5_device)
-        name = self.model_name
+        name = choice.model or DEFAULT_MODEL
         try:
             tokenizer = AutoTokenizer.from_pretrained(name)
             model = AutoModelForSeq2SeqLM.from_pretrained(name)
@@ -112,6 +125,8 @@ class FlanT5Generator(Generator):
             raise GeneratorUnavailable(_cannot_load_message(name, exc)) from exc
         if adapter is not None:
             model = _load_adapter(model, adapter)
+            if choice.merge:
+                model = model.merge_and_unload()
         try:
             model = model.to(device)
         except (RuntimeError, AssertionError) as exc:  # e.g. a CUDA out-of-memory
@@ -120,24 +135,29 @@ class FlanT5Generator(Generator):
                 "SHOPBOT_FLAN_T5_DEVICE=cpu, or free memory on that device."
             ) from exc
         model.eval()
-        limit = getattr(tokenizer, "model_max_length", None)
-        if not isinstance(limit, int) or not 0 < limit <= _SANE_MAX_INPUT_TOKENS:
-            limit = FALLBACK_MAX_INPUT_TOKENS
         log.info(
             "flan-t5: loaded %s%s on %s in %.1fs",
             name,
-            f" with adapter {adapter}" if adapter else "",
+            f" with adapter {adapter}{' (merged)' if choice.merge else ''}" if adapter else "",
             device,
             time.perf_counter() - started,
         )
-        return _Loaded(model=model, tokenizer=tokenizer, device=device, max_input_tokens=limit)
+        return _Loaded(
+            model=model, tokenizer=tokenizer, device=device, max_input_tokens=input_limit(tokenizer)
+        )
 
-    def _check_adapter(self) -> Path | None:
+    def _check_adapter(self, choice: FlanT5Choice) -> Path | None:
         """The adapter directory, checked; warn when it was trained on another model."""
-        if self.settings.flan_t5_adapter is None:
+        if choice.adapter is None:
             return None
-        adapter = Path(self.settings.flan_t5_adapter).expanduser()
+        adapter = Path(choice.adapter).expanduser()
         if not adapter.is_dir():
+            if choice.from_activation:
+                raise GeneratorUnavailable(
+                    f"The activated LoRA adapter {adapter} no longer exists. Activate another "
+                    "one (`python -m finetune activate DIR`) or serve the base model "
+                    "(`python -m finetune deactivate`)."
+                )
             raise GeneratorUnavailable(
                 f"The LoRA adapter directory {adapter} does not exist. Set "
                 "SHOPBOT_FLAN_T5_ADAPTER to a directory saved by the fine-tuning (it holds "
@@ -199,16 +219,15 @@ class FlanT5Generator(Generator):
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text``, ``</s>`` included."""
-        # No truncation or padding arguments: they would reconfigure the shared Rust
-        # tokenizer, which raises "Already borrowed" when another thread is using it.
-        return len(self._ensure_loaded().tokenizer(text, verbose=False)["input_ids"])
+        return count_tokens(self._ensure_loaded().tokenizer, text)
 
     def prompt_fits(self, prompt: str) -> bool:
         return self.count_tokens(prompt) <= self.max_input_tokens - PROMPT_MARGIN_TOKENS
 
     def build_prompt(self, question: str, sources: Sequence[Source]) -> str:
         """The prompt the model gets: instruction, the sources that fit, the question."""
-        return build_compact_prompt(question, sources, fits=self.prompt_fits)
+        loaded = self._ensure_loaded()
+        return build_prompt(loaded.tokenizer, question, sources, loaded.max_input_tokens)
 
     # -- the contract --------------------------------------------------------------------
 
@@ -287,6 +306,33 @@ class FlanT5Generator(Generator):
                 for key, value in encoded.items()
             }
         return {key: value.to(loaded.device) for key, value in encoded.items()}
+
+
+def input_limit(tokenizer: Any) -> int:
+    """The longest input a tokenizer's model reads (512 when the tokenizer does not say)."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if not isinstance(limit, int) or not 0 < limit <= _SANE_MAX_INPUT_TOKENS:
+        return FALLBACK_MAX_INPUT_TOKENS
+    return limit
+
+
+def count_tokens(tokenizer: Any, text: str) -> int:
+    """Tokens a model reads for ``text``, ``</s>`` included."""
+    # No truncation or padding arguments: they would reconfigure the shared Rust
+    # tokenizer, which raises "Already borrowed" when another thread is using it.
+    return len(tokenizer(text, verbose=False)["input_ids"])
+
+
+def build_prompt(
+    tokenizer: Any, question: str, sources: Sequence[Source], max_input_tokens: int | None = None
+) -> str:
+    """The exact prompt the flan-t5 generator gives a model with this tokenizer: the
+    instruction and the question, then as many sources, best first, as fit under the input
+    limit. The fine-tuning dataset is built with this same function (no train/serve skew)."""
+    limit = (max_input_tokens or input_limit(tokenizer)) - PROMPT_MARGIN_TOKENS
+    return build_compact_prompt(
+        question, sources, fits=lambda prompt: count_tokens(tokenizer, prompt) <= limit
+    )
 
 
 def _resolve_device(requested: str | None) -> Any:

@@ -70,9 +70,15 @@ def resolve_name(settings: Settings) -> str:
         return name
     if settings.openai_api_key is not None or os.environ.get("OPENAI_API_KEY"):
         return "openai"
-    if settings.flan_t5_model:
+    if settings.flan_t5_model or _adapter_activated(settings):
         return "flan-t5"
     return "extractive"
+
+
+def _adapter_activated(settings: Settings) -> bool:
+    from shopbot.adapters import read_active
+
+    return read_active(settings) is not None
 
 
 def explain_choice(settings: Settings) -> str:
@@ -83,6 +89,11 @@ def explain_choice(settings: Settings) -> str:
     if name == "openai":
         return "openai: SHOPBOT_GENERATOR is auto and an OpenAI API key is set."
     if name == "flan-t5":
+        if not settings.flan_t5_model:
+            return (
+                "flan-t5: SHOPBOT_GENERATOR is auto, no OpenAI key, and a fine-tuned adapter "
+                "is activated (python -m finetune activate)."
+            )
         return "flan-t5: SHOPBOT_GENERATOR is auto, no OpenAI key, and SHOPBOT_FLAN_T5_MODEL is set."
     return (
         "extractive: SHOPBOT_GENERATOR is auto and neither OPENAI_API_KEY nor "
