@@ -28,8 +28,10 @@ SEED = 1234
 
 @dataclass(frozen=True)
 class TinyT5Size:
-    """Shape of a generated T5. ``small`` has ~0.3M parameters (tests), ``base`` ~4M (the
-    default of the CLI and the benchmark), ``large`` ~40M (a GPU benchmark)."""
+    """Shape of a generated T5. ``small`` has ~0.3M parameters (tests), ``base`` ~5M (the
+    CLI's default), ``large`` ~64M (the CPU benchmark), ``xl`` the shape of
+    google/flan-t5-large (24+24 layers, d_model 1024; ~700M parameters with this vocabulary)
+    for a GPU benchmark."""
 
     vocab_size: int
     d_model: int
@@ -43,6 +45,7 @@ SIZES: dict[str, TinyT5Size] = {
     "small": TinyT5Size(vocab_size=900, d_model=64, d_ff=128, d_kv=16, num_layers=2, num_heads=4),
     "base": TinyT5Size(vocab_size=2000, d_model=256, d_ff=512, d_kv=32, num_layers=4, num_heads=4),
     "large": TinyT5Size(vocab_size=4000, d_model=512, d_ff=1536, d_kv=64, num_layers=8, num_heads=8),
+    "xl": TinyT5Size(vocab_size=4000, d_model=1024, d_ff=2816, d_kv=64, num_layers=24, num_heads=16),
 }
 
 
@@ -138,8 +141,17 @@ def make_tiny_t5(
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     (directory / "tiny_t5.json").write_text(
-        json.dumps({"size": size if isinstance(size, str) else "custom", **asdict(shape),
-                    "parameters": model.num_parameters(), "seed": seed}, indent=2) + "\n"
+        json.dumps(
+            {
+                "size": size if isinstance(size, str) else "custom",
+                **asdict(shape),
+                "vocab_size": len(tokenizer),  # the trainer may learn fewer pieces than asked
+                "parameters": model.num_parameters(),
+                "seed": seed,
+            },
+            indent=2,
+        )
+        + "\n"
     )
     return directory
 
@@ -148,7 +160,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="DIR", help="where to save the model")
     parser.add_argument(
         "--size", choices=sorted(SIZES), default="base",
-        help="small ~0.3M parameters, base ~4M (default), large ~40M",
+        help="small ~0.3M parameters, base ~5M (default), large ~64M, xl ~700M (flan-t5-large's shape)",
     )
     parser.add_argument(
         "--catalog", type=Path, default=None,

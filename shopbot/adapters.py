@@ -36,6 +36,9 @@ class FlanT5Choice:
     adapter: Path | None
     merge: bool
     from_activation: bool
+    # When the activation was written: re-activating (e.g. a retrained adapter at the same
+    # path) makes a different choice, so a loaded generator reloads.
+    activated_at: str = ""
 
 
 def active_file(settings: Settings) -> Path:
@@ -100,4 +103,17 @@ def flan_t5_choice(settings: Settings) -> FlanT5Choice:
         active.adapter,
         active.merge or settings.flan_t5_merge_adapter,
         True,
+        active.activated_at,
     )
+
+
+def activation_version(settings: Settings) -> int:
+    """Changes whenever an adapter is activated or deactivated (the record's mtime in ns, 0
+    when none is active). Cheap (one ``stat``): a cache that picks the generator *kind* once
+    (``SHOPBOT_GENERATOR=auto``) can put it in its key, so activating the first adapter
+    switches an extractive bot to flan-t5. A loaded flan-t5 generator needs no such help: it
+    compares :func:`flan_t5_choice` with what it loaded at every answer."""
+    try:
+        return active_file(settings).stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -53,6 +53,7 @@ class _Loaded:
     tokenizer: Any
     device: Any  # torch.device
     max_input_tokens: int
+    choice: FlanT5Choice | None = None  # what was loaded: compared with the current choice
 
 
 @register
@@ -74,8 +75,17 @@ class FlanT5Generator(Generator):
     @property
     def choice(self) -> FlanT5Choice:
         """Model, adapter and merge flag: the settings, else the activated adapter
-        (``python -m finetune activate``). Read when the model loads."""
+        (``python -m finetune activate``). Read at every answer: when an adapter is activated
+        or deactivated, a loaded generator reloads before its next answer (the activation
+        is a small JSON file, so checking it costs well under a millisecond)."""
         return flan_t5_choice(self.settings)
+
+    @property
+    def loaded_choice(self) -> FlanT5Choice | None:
+        """What the loaded model is (None before the first load): may lag :attr:`choice`
+        until the next answer or :meth:`load`."""
+        loaded = self._loaded
+        return loaded.choice if loaded is not None else None
 
     @property
     def model_name(self) -> str:
@@ -92,22 +102,34 @@ class FlanT5Generator(Generator):
         return self._loaded is not None
 
     def load(self) -> None:
-        """Load the tokenizer, model and adapter now (otherwise the first answer does).
-        Safe to call from several threads: the model is loaded once."""
-        self._ensure_loaded()
+        """Load the tokenizer, model and adapter now (otherwise the first answer does), or
+        reload them if the activated adapter changed. Safe to call from several threads:
+        the model is loaded once."""
+        self._ensure_loaded(follow_activation=True)
 
-    def _ensure_loaded(self) -> _Loaded:
+    def _ensure_loaded(self, *, follow_activation: bool = False) -> _Loaded:
+        """The loaded model; with ``follow_activation``, first reload it if the choice
+        (settings or activated adapter) differs from what was loaded. Answers in flight
+        keep the model they started with; the old one is freed when they finish."""
         loaded = self._loaded
-        if loaded is not None:
+        if loaded is not None and not (follow_activation and loaded.choice != self.choice):
             return loaded
         with self._lock:
-            if self._loaded is None:
-                self._loaded = self._load()
+            loaded = self._loaded
+            choice = self.choice
+            if loaded is None or (follow_activation and loaded.choice != choice):
+                if loaded is not None:
+                    log.info(
+                        "flan-t5: the adapter to serve changed (%s -> %s); reloading",
+                        loaded.choice.adapter if loaded.choice else None,
+                        choice.adapter,
+                    )
+                self._loaded = self._load(choice)
             return self._loaded
 
-    def _load(self) -> _Loaded:
+    def _load(self, choice: FlanT5Choice | None = None) -> _Loaded:
         started = time.perf_counter()
-        choice = self.choice
+        choice = choice or self.choice
         adapter = self._check_adapter(choice)  # before the slow part: a wrong path fails fast
         try:
             from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
@@ -143,7 +165,11 @@ class FlanT5Generator(Generator):
             time.perf_counter() - started,
         )
         return _Loaded(
-            model=model, tokenizer=tokenizer, device=device, max_input_tokens=input_limit(tokenizer)
+            model=model,
+            tokenizer=tokenizer,
+            device=device,
+            max_input_tokens=input_limit(tokenizer),
+            choice=choice,
         )
 
     def _check_adapter(self, choice: FlanT5Choice) -> Path | None:
@@ -174,14 +200,15 @@ class FlanT5Generator(Generator):
             base = json.loads(config_file.read_text("utf-8")).get("base_model_name_or_path")
         except (OSError, ValueError) as exc:
             raise GeneratorUnavailable(f"Cannot read {config_file}: {exc}") from exc
-        if base and not _same_model(str(base), self.model_name):
+        model_name = choice.model or DEFAULT_MODEL
+        if base and not _same_model(str(base), model_name):
             log.warning(
                 "flan-t5: the LoRA adapter %s was trained on %r, but the model is %r; its "
                 "answers may be poor. Set SHOPBOT_FLAN_T5_MODEL=%s, or use an adapter trained "
                 "on this model.",
                 adapter,
                 base,
-                self.model_name,
+                model_name,
                 base,
             )
         return adapter
@@ -237,8 +264,8 @@ class FlanT5Generator(Generator):
         if not sources:
             yield NOT_IN_CATALOG
             return
-        loaded = self._ensure_loaded()
-        prompt = self.build_prompt(question, sources)
+        loaded = self._ensure_loaded(follow_activation=True)
+        prompt = build_prompt(loaded.tokenizer, question, sources, loaded.max_input_tokens)
         inputs = self._encode(loaded, prompt)
 
         from transformers import StoppingCriteriaList, TextIteratorStreamer
