@@ -1,6 +1,6 @@
 """shopbot web app: `streamlit run app.py`.
 
-Shoppers see the chat; staff pages (Catalog, Model) exist in the navigation only after
+Shoppers see the chat; staff pages (Catalog, Model, Fine-tune) exist in the navigation only after
 sign-in, and each checks again before drawing anything."""
 
 import streamlit as st
@@ -17,6 +17,7 @@ if is_staff():
     pages += [
         st.Page("pages/catalog.py", title="Catalog", icon=":material/inventory_2:"),
         st.Page("pages/model.py", title="Model", icon=":material/tune:"),
+        st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
     ]
 pages.append(st.Page("pages/staff.py", title="Staff", icon=":material/badge:"))
 st.navigation(pages).run()

@@ -44,9 +44,23 @@ def _seed_state() -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner="Loading the answer model…")
-def _shared_assistant(overrides: tuple[tuple[str, Any], ...]):
+def _shared_assistant(overrides: tuple[tuple[str, Any], ...], kind: str = ""):
     service = catalog_service()
     return service.with_settings(dict(overrides)).assistant()
+
+
+def _generator_kind(overrides: dict[str, Any]) -> str:
+    """The backend the settings pick now. With SHOPBOT_GENERATOR=auto that depends on whether
+    a fine-tuned adapter is activated (a small file any process may write), so it is part of
+    the cache key: activating the first adapter switches the next answer to flan-t5. A loaded
+    flan-t5 generator follows later (de)activations by itself."""
+    from shopbot.generators import resolve_name
+
+    settings = catalog_service().settings.model_copy(update=overrides)
+    try:
+        return resolve_name(settings)
+    except ValueError:  # an unknown name: assistant() raises the helpful error
+        return settings.generator
 
 
 def active_assistant():
@@ -54,15 +68,16 @@ def active_assistant():
     page. A session that typed its own API key gets its own instance, kept in the session
     only, so the key is never shared, cached or written anywhere."""
     overrides: dict[str, Any] = st.session_state.get("model_overrides", {})
+    kind = _generator_kind(overrides)
     secret = st.session_state.get("session_api_key")
     if secret:
-        cache_key = (tuple(sorted(overrides.items())), id(secret))
+        cache_key = (tuple(sorted(overrides.items())), id(secret), kind)
         cached = st.session_state.get("_private_assistant")
         if cached is None or cached[0] != cache_key:
             assistant = catalog_service().with_settings({**overrides, "openai_api_key": secret}).assistant()
             st.session_state["_private_assistant"] = (cache_key, assistant)
         return st.session_state["_private_assistant"][1]
-    return _shared_assistant(tuple(sorted(overrides.items())))
+    return _shared_assistant(tuple(sorted(overrides.items())), kind)
 
 
 def session_id() -> str:

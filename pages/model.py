@@ -1,12 +1,15 @@
 """Staff: which generator answers and why; try another one with its parameters in this
-session; time a test question. An API key typed here stays in this browser session only."""
+session; time a test question; activate a fine-tuned adapter for the whole shop. An API key
+typed here stays in this browser session only."""
 
 import time
 
 import streamlit as st
 
+from pages.adapter_panel import render_adapters
 from pages.common import active_assistant, answer_markdown, catalog_service, require_staff
-from shopbot.generators import GeneratorUnavailable, available, explain_choice
+from shopbot.adapters import flan_t5_choice
+from shopbot.generators import GeneratorUnavailable, available, explain_choice, resolve_name
 
 require_staff()
 service = catalog_service()
@@ -16,8 +19,27 @@ current = service.with_settings(overrides).settings
 if state.get("session_api_key"):
     current = current.model_copy(update={"openai_api_key": state.session_api_key})
 
+
+def explain_with_adapter(settings) -> str:
+    """explain_choice, plus which LoRA adapter flan-t5 serves and where that comes from."""
+    text = explain_choice(settings)
+    try:
+        backend = resolve_name(settings)
+    except ValueError:
+        return text
+    if backend != "flan-t5":
+        return text
+    choice = flan_t5_choice(settings)
+    if choice.adapter is None:
+        return f"{text} No adapter: the base model answers."
+    if choice.adapter.name in text:
+        return text
+    origin = "activated for the shop" if choice.from_activation else "from SHOPBOT_FLAN_T5_ADAPTER"
+    return f"{text} Adapter: {choice.adapter.name} ({origin})."
+
+
 st.title("Model")
-st.info(f"Answering now: **{explain_choice(current)}**", icon=":material/smart_toy:")
+st.info(f"Answering now: **{explain_with_adapter(current)}**", icon=":material/smart_toy:")
 st.caption(
     "Changes here apply to your browser session, so you can try a model before switching "
     "the shop over. The shop's default comes from SHOPBOT_GENERATOR and the other settings."
@@ -77,3 +99,11 @@ if st.button("Ask", icon=":material/play_arrow:"):
         (st.warning if answer.failed else st.success)(f"{answer.generator} answered in {elapsed * 1000:,.0f} ms")
         st.markdown(answer_markdown(answer.text))
         st.caption("Sources: " + ", ".join(f"[{n}] {s.title}" for n, s in enumerate(answer.sources, 1)))
+
+st.subheader("Fine-tuned adapters")
+st.caption(
+    "LoRA adapters trained on the Fine-tune page (or `python -m finetune train`). Activating "
+    "one is shop-wide: the flan-t5 generator serves it from the next answer on, in every "
+    "session and after restarts."
+)
+render_adapters(service.settings, key="model")
