@@ -47,6 +47,14 @@ def rows() -> list[tuple[str, str, str, str]]:
             ("browser: submit → full answer, p50 / p95", f"{app['full_answer_ms']['p50']:.0f} / {app['full_answer_ms']['p95']:.0f} ms", "p50 ≤ 1 s", _mark(app["met"]["full_answer_ms_p50"])),
             ("browser: cold start to a ready chat", f"{app['cold_start_s']:.1f} s", "≤ 20 s", _mark(app["met"]["cold_start_s"])),
         ]
+    api = _load("api")
+    if api:
+        ft, done, rss = api["first_token_ms"], api["completion_ms"], api["server_rss_mb"]
+        out += [
+            (f"API: {api['clients']} streaming clients for {api['duration_s']:.0f} s (shopbot, extractive): requests/s, errors", f"{api['requests_per_s']:.1f} req/s, {api['errors']} errors", "0 errors", _mark(api["errors"] == 0)),
+            ("API under that load: first token / completion, p50 / p95", f"{ft['p50']:.0f} / {ft['p95']:.0f} ms, {done['p50']:.0f} / {done['p95']:.0f} ms", "(reported)", ""),
+            ("API: server memory (RSS) at start → end of the load", f"{rss['start']:.0f} → {rss['end']:.0f} MB", "(reported)", ""),
+        ]
     return out
 
 

@@ -72,6 +72,8 @@ def evaluate(
     if limit is not None:
         if limit < 1:
             raise ValueError(f"--limit must be at least 1, not {limit}")
+        if limit >= len(examples):
+            limit = None  # the whole split: nothing to note
         examples = examples[:limit]
     if not examples:
         raise ValueError(

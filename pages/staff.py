@@ -20,7 +20,7 @@ if oidc_configured():
 
 auth = staff_auth()
 if is_staff():
-    st.success("You are signed in as staff. The Catalog and Model pages are in the menu.")
+    st.success("You are signed in as staff. The Catalog, Model and Fine-tune pages are in the menu.")
     if st.button("Sign out", icon=":material/logout:"):
         st.session_state.staff = False
         st.rerun()

@@ -1,4 +1,5 @@
-"""``python -m shopbot``: ingest catalog files, manage documents, search, set the staff password.
+"""``python -m shopbot``: ingest catalog files, manage documents, search, answer, serve the HTTP
+API and manage its keys, set the staff password.
 
 Results go to stdout (text, or JSON with ``--json``); progress and logs go to stderr.
 """
@@ -78,6 +79,40 @@ def _build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="an interactive conversation that keeps history")
     chat.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
     chat.set_defaults(handler=_cmd_chat)
+
+    serve = commands.add_parser(
+        "serve", help="the OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health)"
+    )
+    serve.add_argument("--host", help="address to listen on (default SHOPBOT_API_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default SHOPBOT_API_PORT, 8000)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    apikey = commands.add_parser("apikey", help="API keys for the HTTP API")
+    apikey_commands = apikey.add_subparsers(
+        title="apikey commands", metavar="ACTION", required=True
+    )
+    apikey_create = apikey_commands.add_parser(
+        "create", help="make a key and print it (the only time it is shown)"
+    )
+    apikey_create.add_argument(
+        "--name", required=True, help="who or what uses it, e.g. storefront-web"
+    )
+    apikey_create.add_argument(
+        "--rate-per-minute",
+        type=int,
+        metavar="N",
+        help="this key's own request limit (0 = none; default SHOPBOT_API_RATE_PER_MINUTE)",
+    )
+    apikey_create.add_argument("--json", action="store_true")
+    apikey_create.set_defaults(handler=_cmd_apikey_create)
+    apikey_list = apikey_commands.add_parser(
+        "list", help="name, prefix, created, last used (never the key)"
+    )
+    apikey_list.add_argument("--json", action="store_true")
+    apikey_list.set_defaults(handler=_cmd_apikey_list)
+    apikey_revoke = apikey_commands.add_parser("revoke", help="stop a key from working (at once)")
+    apikey_revoke.add_argument("key", metavar="NAME_OR_PREFIX")
+    apikey_revoke.set_defaults(handler=_cmd_apikey_revoke)
 
     staff = commands.add_parser("staff", help="staff login for the app's catalog pages")
     staff_commands = staff.add_subparsers(title="staff commands", metavar="ACTION", required=True)
@@ -261,6 +296,137 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         print()
         _print_sources(stream.sources)
         history += [Turn("user", question), Turn("assistant", stream.answer.text)]
+    return 0
+
+
+# -- serve / apikey ----------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shopbot.api import create_app
+    from shopbot.apikeys import CREATE_COMMAND, APIKeyStore
+    from shopbot.generators import UnknownGenerator, resolve_name
+    from shopbot.settings import get_settings
+
+    settings = get_settings()
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    try:
+        generator = resolve_name(settings)
+    except UnknownGenerator as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _check_can_listen(host, port)  # before the slow start, not after it
+    service = _service()
+    stats = service.stats()
+    if stats["chunks"] == 0:
+        print(
+            f"warning: the catalog in {settings.data_dir} is empty, so every answer will say "
+            "nothing matches. serve adds nothing by itself: ingest documents with "
+            "`python -m shopbot ingest PATH` (e.g. catalog/).",
+            file=sys.stderr,
+        )
+    keys = APIKeyStore.from_settings(settings)
+    active = keys.count_active() if settings.api_keys_path.exists() else 0
+    if not active:
+        print(
+            f"warning: no API keys yet, so every request gets 401: `{CREATE_COMMAND}`.",
+            file=sys.stderr,
+        )
+    app = create_app(service, keys=keys)
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"shopbot API on http://{shown}:{port}/v1 (health: http://{shown}:{port}/health); "
+        f"catalog: {stats['documents']} documents, {stats['products']} products; "
+        f"model shopbot answers with {generator}; {active} active API key(s). Ctrl-C stops it.",
+        flush=True,
+    )
+    level = (args.log_level or settings.log_level).lower()
+    if level not in ("critical", "error", "warning", "info", "debug"):
+        level = "warning"
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=level,
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    return 0
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.create_server((host, port), family=family).close()
+    except OSError as exc:
+        raise OSError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): another server may be "
+            "using the port (a Chroma server defaults to 8000 too); choose one with --port"
+        ) from None
+
+
+def _key_store():
+    from shopbot.apikeys import APIKeyStore
+    from shopbot.settings import get_settings
+
+    return APIKeyStore.from_settings(get_settings())
+
+
+def _cmd_apikey_create(args: argparse.Namespace) -> int:
+    from shopbot.apikeys import APIKeyError
+
+    try:
+        key, record = _key_store().create(args.name, rate_per_minute=args.rate_per_minute)
+    except APIKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"key": key, **record.to_dict()}, indent=2))
+    else:
+        print(key)
+    print(
+        f"Created API key {record.name!r} ({record.prefix}…). This is the only time it is "
+        "shown: store it now. Clients send it as `Authorization: Bearer <key>`.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_apikey_list(args: argparse.Namespace) -> int:
+    keys = _key_store().list()
+    if args.json:
+        print(json.dumps([k.to_dict() for k in keys], indent=2))
+        return 0
+    if not keys:
+        print("No API keys. Make one with: python -m shopbot apikey create --name NAME")
+        return 0
+    rows = []
+    for k in keys:
+        d = k.to_dict()
+        if k.rate_per_minute is None:
+            limit = "default"
+        else:
+            limit = str(k.rate_per_minute) if k.rate_per_minute else "none"
+        last_used = d["last_used_at"] or "never"
+        rows.append((k.name, f"{k.prefix}…", d["status"], d["created_at"], last_used, limit))
+    _print_table(("name", "prefix", "status", "created", "last used", "rate/min"), rows)
+    return 0
+
+
+def _cmd_apikey_revoke(args: argparse.Namespace) -> int:
+    from shopbot.apikeys import APIKeyError
+
+    try:
+        record = _key_store().revoke(args.key)
+    except APIKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"revoked {record.name} ({record.prefix}…)")
     return 0
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -143,6 +145,44 @@ class Settings(BaseSettings):
     log_level: str = Field(
         "WARNING", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
     )
+    api_host: str = Field(
+        "127.0.0.1",
+        description="Address `python -m shopbot serve` listens on (`0.0.0.0` for every "
+        "interface); `--host` overrides it.",
+    )
+    api_port: int = Field(
+        8000, ge=1, le=65535, description="Port of `python -m shopbot serve`; `--port` overrides it."
+    )
+    api_rate_per_minute: int = Field(
+        60,
+        ge=0,
+        description="Requests per minute each API key may make (a token bucket, refilled "
+        "continuously); 0 = no limit. `apikey create --rate-per-minute` sets one key's own "
+        "limit.",
+    )
+    api_rate_burst: int = Field(
+        10,
+        ge=1,
+        description="Requests a key may make at once before the per-minute rate applies "
+        "(never more than the rate itself).",
+    )
+    api_max_request_kb: int = Field(
+        256, ge=1, description="Largest request body the API accepts, in kilobytes (413 above)."
+    )
+    api_max_messages: int = Field(
+        50, ge=1, description="Most messages one chat completion request may carry."
+    )
+    api_max_message_chars: int = Field(
+        8000, ge=1, description="Longest message content the API accepts, in characters."
+    )
+    api_max_tokens: int = Field(
+        2048, ge=1, description="Highest `max_tokens` a request may ask for."
+    )
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (storefronts) allowed to call the API, comma-separated, "
+        "e.g. `https://shop.example.com,https://www.shop.example.com`; empty = none.",
+    )
 
     @field_validator(
         "chroma_host",
@@ -167,6 +207,34 @@ class Settings(BaseSettings):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """A comma-separated string (the environment) or a list; each entry an origin
+        (``scheme://host[:port]``, no path) or ``*``."""
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split()]
+        if not isinstance(value, (list, tuple)):
+            return value
+        origins = []
+        for entry in value:
+            origin = str(entry).strip().rstrip("/")
+            if not origin:
+                continue
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+            ):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port] with no path, "
+                    "e.g. https://shop.example.com"
+                )
+            origins.append(origin)
+        return origins
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -176,6 +244,12 @@ class Settings(BaseSettings):
         """Datasets, adapters and training jobs of ``python -m finetune`` and the
         Fine-tune page, and the record of the activated adapter."""
         return self.data_dir / "finetune"
+
+    @property
+    def api_keys_path(self) -> Path:
+        """The SQLite file of the HTTP API's keys (hashes only), made by ``python -m shopbot
+        apikey create``."""
+        return self.data_dir / "api_keys.db"
 
     @property
     def uses_chroma_server(self) -> bool:

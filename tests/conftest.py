@@ -136,3 +136,7 @@ from tests.openai_server import openai_server, openai_server_session  # noqa: E4
 
 # Tiny T5 models built from the demo catalog (no download), for the flan-t5 backend's tests.
 from tests.tiny_t5 import tiny_lora_dir, tiny_t5_dir  # noqa: E402, F401
+
+
+# `python -m shopbot serve` on loopback over the demo catalog, with an API key (session).
+from tests.api_server import api_data_dir, api_server  # noqa: E402, F401
