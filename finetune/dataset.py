@@ -160,7 +160,9 @@ POLICY_SECTION_QUESTIONS = (
     "What does {topic} say about {h}?",
     "I have a question about {h}. What are the rules?",
 )
-POLICY_WORDS = {"policy", "policies", "guide", "terms", "conditions", "warranty", "returns", "shipping"}
+POLICY_WORDS = {
+    "policy", "policies", "guide", "terms", "conditions", "warranty", "returns", "shipping",
+}
 FAQ_QUESTIONS = ("{heading}", "Quick question: {heading_lc}", "Hi! {heading}")
 PRODUCT_OVERVIEW_QUESTIONS = (
     "Tell me about the {title}.",
@@ -374,9 +376,11 @@ def _product_field_candidates(meta: dict[str, Any], seed: int, phrasings: int) -
     stock = meta.get("stock")
     if isinstance(stock, int) and not isinstance(stock, bool):
         if stock > 0:
-            found.append(("stock", f"Yes, the {title} is in stock: {stock} available", [str(stock)]))
+            answer = f"Yes, the {title} is in stock: {stock} available"
+            found.append(("stock", answer, [str(stock)]))
         else:
-            found.append(("stock", f"Sorry, the {title} is out of stock right now", ["out of stock"]))
+            answer = f"Sorry, the {title} is out of stock right now"
+            found.append(("stock", answer, ["out of stock"]))
     if meta.get("brand"):
         found.append(("brand", f"The {title} is made by {meta['brand']}", [str(meta["brand"])]))
     if meta.get("category"):
@@ -385,9 +389,8 @@ def _product_field_candidates(meta: dict[str, Any], seed: int, phrasings: int) -
     out = []
     for task, answer, facts in found:
         for template in _pick(PRODUCT_QUESTIONS[task], phrasings, seed, group, task):
-            out.append(
-                _Candidate("catalog", group, task, template.format(title=title), answer, facts, facts)
-            )
+            question = template.format(title=title)
+            out.append(_Candidate("catalog", group, task, question, answer, facts, facts))
     return out
 
 
@@ -476,7 +479,8 @@ def _attribute_candidates(
             answer, facts = f"The {title} is made of {value}", [_short_fact(value)]
             support = [value]
         elif kind == "weight":
-            grams = key in {"weightg", "variantgrams", "grams"} and re.fullmatch(r"\d+(?:\.\d+)?", value)
+            numeric = re.fullmatch(r"\d+(?:\.\d+)?", value)
+            grams = key in {"weightg", "variantgrams", "grams"} and numeric
             shown = f"{value} g" if grams else value
             answer, facts, support = f"The {title} weighs {shown}", [value], [value]
         else:
@@ -758,8 +762,13 @@ class Teacher:
 
         try:
             self.generator.chat_model()
-        except GeneratorUnavailable as exc:
-            raise TeacherUnavailable(f"--teacher: {exc}") from None
+        except GeneratorUnavailable:
+            raise TeacherUnavailable(
+                "--teacher needs an OpenAI-compatible model and has no API key: set "
+                "OPENAI_API_KEY (or SHOPBOT_OPENAI_API_KEY); for a local server (vLLM, TGI, "
+                "Ollama) also set OPENAI_BASE_URL, e.g. http://localhost:8000/v1, and any key "
+                "it accepts. Or build without --teacher."
+            ) from None
 
     def ask(self, text: str) -> list[tuple[str, str]]:
         """Question / answer pairs for one catalog text. Raises TeacherUnavailable when the
@@ -797,7 +806,9 @@ class Teacher:
         stats.teacher_chunks = len(chosen)
         if not chosen:
             return []
-        log.info("build-dataset: asking %s at %s about %d chunks", self.model, self.endpoint, len(chosen))
+        log.info(
+            "build-dataset: asking %s at %s about %d chunks", self.model, self.endpoint, len(chosen)
+        )
         # The first call alone: a wrong key or URL fails once, not once per chunk.
         results: list[list[tuple[str, str]] | Exception] = [self._safe_ask(chosen[0][1])]
         if isinstance(results[0], TeacherUnavailable):
@@ -836,7 +847,9 @@ class Teacher:
         except TeacherUnavailable as exc:
             return exc
         except Exception as exc:  # one bad reply must not lose the others
-            return exc if isinstance(exc, ValueError) else ValueError(f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, ValueError):
+                return exc
+            return ValueError(f"{type(exc).__name__}: {exc}")
 
 
 def parse_teacher_reply(reply: str) -> list[tuple[str, str]]:
@@ -849,7 +862,9 @@ def parse_teacher_reply(reply: str) -> list[tuple[str, str]]:
     try:
         items = json.loads(text[start : end + 1])
     except ValueError as exc:
-        raise ValueError(f"the teacher's reply is not valid JSON ({exc}): {_clip(text)!r}") from None
+        raise ValueError(
+            f"the teacher's reply is not valid JSON ({exc}): {_clip(text)!r}"
+        ) from None
     pairs = []
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
@@ -876,9 +891,12 @@ def _clip(text: str, limit: int = 120) -> str:
 # -- retrieval, prompts, splits ----------------------------------------------------------------
 
 
-def retrieve_many(service: CatalogService, questions: Iterable[str], k: int) -> dict[str, list[Source]]:
-    """``service.search(question, k)`` for many questions, with the questions embedded in
-    one batch (the slow part) instead of one by one. Same store query, same conversion."""
+def retrieve_many(
+    service: CatalogService, questions: Iterable[str], k: int
+) -> dict[str, list[Source]]:
+    """``service.search(question, k)`` for many questions: the questions embedded in one
+    batch (the slow part) and the store queried a few hundred at a time, instead of one by
+    one. Same vectors, same store query, same conversion to sources."""
     from shopbot.retrieval import Source
 
     unique = list(dict.fromkeys(q.strip() for q in questions if q.strip()))
@@ -889,9 +907,9 @@ def retrieve_many(service: CatalogService, questions: Iterable[str], k: int) -> 
     return {
         question: [
             Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
-            for chunk_id, text, meta, distance in service.store.query(vector, k)
+            for chunk_id, text, meta, distance in rows
         ]
-        for question, vector in zip(unique, vectors)
+        for question, rows in zip(unique, service.store.query_many(vectors, k))
     }
 
 
@@ -1147,13 +1165,16 @@ def format_summary(summary: dict[str, Any], out_dir: Path | str) -> str:
     )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     rows = [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths))
+        )
         for row in table
     ]
     lines = [
         f"Dataset written to {out_dir}  (hash {summary['dataset_hash'][:12]})",
-        f"  tokenizer      {summary['tokenizer']}  (prompts fitted to {summary['max_input_tokens']} "
-        f"tokens), k={summary['k']}, seed={summary['seed']}",
+        f"  tokenizer      {summary['tokenizer']}  (prompts fitted to "
+        f"{summary['max_input_tokens']} tokens), k={summary['k']}, seed={summary['seed']}",
         f"  examples       {rows[0]}",
         *(f"                 {row}" for row in rows[1:]),
         "                 (a product, document or chat is in one split only)",
@@ -1180,32 +1201,31 @@ def format_summary(summary: dict[str, Any], out_dir: Path | str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write train/val/test.jsonl and dataset.json to")
-    parser.add_argument(
-        "--tokenizer",
-        metavar="ID_OR_DIR",
+    add = parser.add_argument
+    add("--out", required=True, type=Path, metavar="DIR",
+        help="folder to write train/val/test.jsonl and dataset.json to (replaced if there)")
+    add("--tokenizer", metavar="ID_OR_DIR",
         help="hub id or directory of the model to fine-tune: prompts are fitted to its "
-        "tokenizer (default: SHOPBOT_FLAN_T5_MODEL, else the activated adapter's base model)",
-    )
-    parser.add_argument("--k", type=int, metavar="N", help="sources retrieved per question (default: SHOPBOT_RETRIEVAL_K)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="picks phrasings and splits (default: %(default)s)")
-    parser.add_argument("--val-frac", type=float, default=0.1, metavar="F", help="share of products/documents for validation (default: %(default)s)")
-    parser.add_argument("--test-frac", type=float, default=0.1, metavar="F", help="share of products/documents for test (default: %(default)s)")
-    parser.add_argument(
-        "--phrasings", type=int, default=DEFAULT_PHRASINGS, metavar="N",
-        help="questions per fact, in different words (default: %(default)s)",
-    )
-    parser.add_argument("--no-feedback", action="store_true", help="leave out thumbs-up chats from the feedback store")
-    parser.add_argument(
-        "--teacher", action="store_true",
+        "tokenizer (default: SHOPBOT_FLAN_T5_MODEL, else the activated adapter's base model)")
+    add("--k", type=int, metavar="N",
+        help="sources retrieved per question (default: SHOPBOT_RETRIEVAL_K)")
+    add("--seed", type=int, default=DEFAULT_SEED,
+        help="picks the phrasings and the splits (default: %(default)s)")
+    add("--val-frac", type=float, default=0.1, metavar="F",
+        help="share of products/documents for validation (default: %(default)s)")
+    add("--test-frac", type=float, default=0.1, metavar="F",
+        help="share of products/documents for test (default: %(default)s)")
+    add("--phrasings", type=int, default=DEFAULT_PHRASINGS, metavar="N",
+        help="questions per fact, in different words (default: %(default)s)")
+    add("--no-feedback", action="store_true",
+        help="leave out the thumbs-up chats of the feedback store")
+    add("--teacher", action="store_true",
         help="also let the configured OpenAI-compatible model (OPENAI_API_KEY, OPENAI_BASE_URL, "
-        "SHOPBOT_OPENAI_MODEL) write question/answer pairs from catalog chunks",
-    )
-    parser.add_argument(
-        "--teacher-chunks", type=int, default=DEFAULT_TEACHER_CHUNKS, metavar="N",
-        help="how many catalog chunks the teacher writes pairs for (default: %(default)s)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+        "SHOPBOT_OPENAI_MODEL) write question/answer pairs from catalog chunks; stops at once "
+        "if that model cannot be used")
+    add("--teacher-chunks", type=int, default=DEFAULT_TEACHER_CHUNKS, metavar="N",
+        help="how many catalog chunks the teacher writes pairs for (default: %(default)s)")
+    add("--json", action="store_true", help="print the summary as JSON")
 
 
 def resolve_tokenizer_name(settings: Settings, given: str | None) -> str:
