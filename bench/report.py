@@ -55,6 +55,20 @@ def rows() -> list[tuple[str, str, str, str]]:
             ("API under that load: first token / completion, p50 / p95", f"{ft['p50']:.0f} / {ft['p95']:.0f} ms, {done['p50']:.0f} / {done['p95']:.0f} ms", "(reported)", ""),
             ("API: server memory (RSS) at start → end of the load", f"{rss['start']:.0f} → {rss['end']:.0f} MB", "(reported)", ""),
         ]
+    for name, where in (("finetune", "CPU"), ("finetune-gpu", "GPU")):
+        ft = _load(name)
+        if not ft:
+            continue
+        lora, full = ft["lora"], ft["full"]
+        setup = f"{where}, T5 {lora['total_parameters'] / 1e6:,.0f} M, batch {ft['batch_size']}"
+        if ft.get("gradient_checkpointing"):
+            setup += ", gradient checkpointing"
+        out += [
+            (f"fine-tune ({setup}): LoRA trainable parameters", f"{ft['trainable_pct']:.2f}% ({lora['trainable_parameters']:,})", "≤ 1.5%", _mark(ft["met"]["trainable_pct"])),
+            (f"fine-tune ({setup}): LoRA peak memory vs full", f"{ft['peak_memory_ratio']:.2f}× ({lora['peak_memory_mb']:,.0f} vs {full['peak_memory_mb']:,.0f} MB)", "≤ 0.7", _mark(ft["met"]["peak_memory_ratio"])),
+            (f"fine-tune ({setup}): adapter vs full checkpoint size", f"{ft['adapter_size_ratio'] * 100:.2f}% ({lora['saved_bytes'] / 2**20:,.1f} vs {full['saved_bytes'] / 2**20:,.0f} MiB)", "≤ 2%", _mark(ft["met"]["adapter_size_ratio"])),
+            (f"fine-tune ({setup}): LoRA step time vs full", f"{ft['step_time_ratio']:.2f}× ({lora['step_time_s_median']:.2f} vs {full['step_time_s_median']:.2f} s)", "(reported)", ""),
+        ]
     return out
 
 
