@@ -19,6 +19,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 # command name -> (module, help). "adapters", "activate" and "deactivate" share a module.
@@ -36,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m finetune",
-        description=__doc__.split("\n\n")[0],
+        description="Specialise a local Flan-T5 to this shop.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.split("\n\n")[1].splitlines()),
     )
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for name in ("httpx", "chromadb", "sentence_transformers", "unstructured", "pikepdf"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # peft 0.21 calls a transformers 5 method that warns about its own rename on every load.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

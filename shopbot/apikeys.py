@@ -32,6 +32,8 @@ from sqlalchemy import DateTime, Integer, String, create_engine, event, select, 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from shopbot.db import sqlite_wal_pragmas
+
 if TYPE_CHECKING:
     from shopbot.settings import Settings
 
@@ -136,7 +138,7 @@ class APIKeyStore:
             # writer wait for the other process's write instead of failing.
             connect_args={"check_same_thread": False, "timeout": 30},
         )
-        event.listen(self._engine, "connect", _sqlite_pragmas)
+        event.listen(self._engine, "connect", sqlite_wal_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._ready = False
         self._lock = threading.Lock()
@@ -311,16 +313,6 @@ class APIKeyStore:
             except (OSError, SQLAlchemyError) as exc:
                 raise APIKeyError(f"cannot open the API key store {self.path}: {exc}") from None
             self._ready = True
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL: the server keeps reading keys while the CLI writes one.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
 
 
 def _shown(text: str) -> str:

@@ -45,6 +45,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from shopbot.db import sqlite_wal_pragmas
+
 if TYPE_CHECKING:
     from shopbot.chain import Answer
     from shopbot.retrieval import Source
@@ -169,7 +171,7 @@ class FeedbackStore:
                 "database needs its driver installed (e.g. pip install psycopg)."
             ) from None
         if self._is_sqlite:
-            event.listen(self._engine, "connect", _sqlite_pragmas)
+            event.listen(self._engine, "connect", sqlite_wal_pragmas)
         self._password = parsed.password
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._ready = False
@@ -366,16 +368,6 @@ class FeedbackStore:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        # WAL lets the app read votes while another session writes one.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
 
 
 def _check_rating(rating: Any) -> None:

@@ -124,7 +124,7 @@ def api_server_process(
 ) -> Iterator[APIServer]:
     """`python -m shopbot serve` on a free loopback port, up once /health answers;
     terminated on exit. stdout and stderr go to files (a pipe nobody reads would stall it)."""
-    from tests.conftest import free_port, wait_until
+    from tests.conftest import free_port, stop_process, wait_until
 
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -151,12 +151,7 @@ def api_server_process(
                 ) from None
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 @pytest.fixture(scope="session")

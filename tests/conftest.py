@@ -48,6 +48,16 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
     raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last error: {last_error})")
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Terminate a server the tests started; kill it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -84,11 +94,7 @@ def chroma_server(tmp_path_factory):
         )
         yield {"host": "127.0.0.1", "port": port, "process": process}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT, free_port, wait_until
+from tests.conftest import ROOT, free_port, stop_process, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -103,9 +103,4 @@ def streamlit_server(
                 raise TimeoutError(f"{exc}; exit code {process.poll()}; log:\n{server.log()}") from None
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)

@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -431,7 +432,10 @@ def _load_adapter(model: Any, adapter: Path) -> Any:
             "`pip install -r requirements.txt`, or leave SHOPBOT_FLAN_T5_ADAPTER empty."
         ) from exc
     try:
-        return PeftModel.from_pretrained(model, str(adapter))
+        with warnings.catch_warnings():
+            # peft 0.21 calls a transformers 5 method that warns about its own rename.
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+            return PeftModel.from_pretrained(model, str(adapter))
     except Exception as exc:  # shape mismatch (another base model), corrupt weights, ...
         raise GeneratorUnavailable(
             f"The LoRA adapter {adapter} could not be loaded onto the model ({exc}). Was it "
