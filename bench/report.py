@@ -60,7 +60,7 @@ def rows() -> list[tuple[str, str, str, str]]:
         if not ft:
             continue
         lora, full = ft["lora"], ft["full"]
-        setup = f"{where}, T5 {lora['total_parameters'] / 1e6:,.0f} M, batch {ft['batch_size']}"
+        setup = f"{where}, T5 {full['total_parameters'] / 1e6:,.0f} M, batch {ft['batch_size']}"
         if ft.get("gradient_checkpointing"):
             setup += ", gradient checkpointing"
         out += [
