@@ -64,6 +64,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules that train tiny models: they gain nothing from a second thread, and on a
+    busy 2-core machine torch's threads wait on each other (one thread trained ~8x faster).
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def embeddings():
     from shopbot.embeddings import load_embeddings

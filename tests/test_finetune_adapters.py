@@ -27,6 +27,7 @@ from tests.conftest import make_settings
 from tests.test_finetune_evaluate import resized_t5, write_training_files
 
 pytestmark = [
+    pytest.mark.usefixtures("one_torch_thread"),
     pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated"),
     # what the depth misfit makes peft say; activate turns it into an error of its own
     pytest.mark.filterwarnings("ignore:Found missing adapter keys"),
@@ -75,16 +76,6 @@ def answer(generator: FlanT5Generator) -> str:
     return "".join(generator.generate(QUESTION, [], SOURCES))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine torch's
-    threads wait on each other."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

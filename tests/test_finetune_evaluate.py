@@ -29,7 +29,10 @@ from tests.conftest import ROOT, make_settings
 from tests.tiny_t5 import catalog_texts
 
 # peft 0.21 calls an API that transformers 5.23 deprecated; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:`is_gradient_checkpointing` is deprecated"),
+    pytest.mark.usefixtures("one_torch_thread"),
+]
 
 MAX_NEW_TOKENS = 16
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -149,16 +152,6 @@ def write_training_files(
     ))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine torch's
-    threads wait on each other: one thread ran this module's training ~8x faster."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -25,15 +25,7 @@ EVAL_TOKENS = 12  # generated tokens for validation ROUGE: enough to show words,
 STEPS_PER_EPOCH = 8  # 60 training examples in batches of 8
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two cores, shared with other tests: one thread per process is the fastest here."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
