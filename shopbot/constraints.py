@@ -1,0 +1,684 @@
+"""Shopping constraints read from a question, offline and without an LLM.
+
+``parse("waterproof jackets under $150", facets)`` -> price_max=150, category "Jackets & Apparel".
+Brands and categories are matched against the catalog's own vocabulary (``Facets``), so a
+word only becomes a filter when the catalog actually uses it. Price bounds need a currency
+marker or a price word ("under", "budget", ...), so "2-person", "65 L", "Alpine 2" and SKUs
+never read as prices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# --------------------------------------------------------------------------- normalising
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CATEGORY_SPLIT = re.compile(r"\s*(?:\||>|/|»|›)\s*")
+_AND_SPLIT = re.compile(r"\s*(?:&|\band\b|\+)\s*", re.I)
+# Single words that name things on their own even though they are not plural.
+_MASS_NOUNS = {"apparel", "furniture", "clothing", "footwear", "cookware", "drinkware",
+               "knitwear", "luggage", "electronics", "optics"}
+# Words after a brand that mean the shop, not the brand ("Ridgeline Outfitters' returns").
+_SHOP_WORDS = {"outfitters", "outfitter", "store", "stores", "shop", "website", "site", "team",
+               "support", "customer", "warehouse", "gift"}
+
+
+def singular(word: str) -> str:
+    """Rough English singular, good enough to match "tents" with "Tent"."""
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased, singular word tokens; hyphens and "&" split words ("4-Season" -> 4 season)."""
+    return [singular(w) for w in _WORD.findall(text.lower().replace("’", "'"))]
+
+
+def norm(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+# Colour words a shopper uses that are colours whatever else the catalog says. Words that
+# also mean other things ("sand", "clear", "natural", "stainless") only count with a colour
+# context ("in sand", "sand colour").
+_BASE_COLOURS = {
+    "black", "white", "grey", "red", "blue", "green", "yellow", "orange", "purple", "pink",
+    "brown", "navy", "teal", "khaki", "beige", "maroon", "turquoise", "taupe", "burgundy",
+    "olive", "plum", "lime", "charcoal", "tan", "violet", "cyan", "magenta", "gold",
+}
+_COLOUR_SYNONYMS = {"gray": "grey"}
+_COLOUR_KEYS = {"colour", "color", "colours", "colors", "colourway", "colorway"}
+_SIZE_KEYS = {"size", "sizes", "sizing", "fit"}
+_NOT_A_COLOUR_AFTER = {"gas", "label", "paper", "noise", "water", "fuel"}
+
+
+def _colour_norm(text: str) -> str:
+    return " ".join(_COLOUR_SYNONYMS.get(w, w) for w in _WORD.findall(text.lower()))
+
+
+def _attribute_values(text: str, keys: set[str]) -> list[str]:
+    """Values of "Name: value" lines whose name is one of ``keys`` (case-insensitive)."""
+    values = []
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() in keys and value.strip():
+            values.append(value.strip())
+    return values
+
+
+def _split_values(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,/;]", value) if part.strip()]
+
+
+_SIZE_WORDS = {"xxs": "XXS", "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL",
+               "xxl": "XXL", "xxxl": "XXXL", "2xl": "XXL", "3xl": "XXXL",
+               "small": "S", "medium": "M", "large": "L", "x-large": "XL",
+               "extra large": "XL", "extra-large": "XL", "extra small": "XS",
+               "extra-small": "XS", "x-small": "XS"}
+
+
+def _size_key(value: str) -> str:
+    """"EU 42" -> "42", "Medium" -> "M", "xl" -> "XL", "Regular" -> "REGULAR"."""
+    value = value.strip().lower()
+    if value in _SIZE_WORDS:
+        return _SIZE_WORDS[value]
+    value = re.sub(r"^(?:eu|us|uk|size)\s*", "", value)
+    return value.upper()
+
+
+def _product_sizes(text: str) -> set[str]:
+    """Every size a product's "Size(s): ..." attributes offer, as size keys."""
+    sizes: set[str] = set()
+    for value in _attribute_values(text, _SIZE_KEYS):
+        # "S (EU 36-39), M (EU 40-43)": the letters and every number in the ranges.
+        for low, high in re.findall(r"(\d+)\s*-\s*(\d+)", value):
+            if int(high) - int(low) < 30:
+                sizes.update(str(n) for n in range(int(low), int(high) + 1))
+        value = re.sub(r"\([^)]*\)", " ", value)
+        for part in _split_values(value):
+            sizes.add(_size_key(part))
+            sizes.update(_size_key(w) for w in part.split())
+    return sizes
+
+
+def _product_colours(text: str) -> list[str]:
+    return [_colour_norm(v) for value in _attribute_values(text, _COLOUR_KEYS)
+            for v in _split_values(value)]
+
+
+# --------------------------------------------------------------------------- facets
+
+
+@dataclass
+class Facets:
+    """The catalog's own vocabulary: what a question's words may filter on."""
+
+    brands: set[str] = field(default_factory=set)
+    # Every category name seen: leaves, full paths and each path part.
+    categories: set[str] = field(default_factory=set)
+    # Full category path (as stored in metadata "category_path") -> its parts.
+    category_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    colours: set[str] = field(default_factory=set)
+    sizes: set[str] = field(default_factory=set)
+
+    # Category -> paths of products whose *title* names it but which are filed elsewhere
+    # ("Beacon Mini 250 Headlamp" under "Lighting & Electronics"), so naming a product
+    # never filters that product out.
+    title_paths: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._build_index()
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, Mapping[str, Any]]]) -> Facets:
+        """Facets from (chunk text, metadata) pairs of product chunks."""
+        facets = cls()
+        titled: list[tuple[str, str]] = []
+        for text, meta in records:
+            brand = str(meta.get("brand") or "").strip()
+            if brand:
+                facets.brands.add(brand)
+            path = str(meta.get("category_path") or meta.get("category") or "").strip()
+            if path:
+                parts = tuple(_CATEGORY_SPLIT.split(path))
+                facets.category_paths[path] = parts
+                facets.categories.update(parts)
+                if meta.get("title"):
+                    titled.append((str(meta["title"]), path))
+            for value in _attribute_values(text or "", _COLOUR_KEYS):
+                facets.colours.update(_split_values(value))
+            for value in _attribute_values(text or "", _SIZE_KEYS):
+                facets.sizes.update(_split_values(re.sub(r"\([^)]*\)", " ", value)))
+        facets._build_index()
+        for title, path in titled:
+            for _, _, kind, value in facets.lookup(tokens(title)):
+                if kind == "category" and path not in facets.paths_for(value):
+                    facets.title_paths.setdefault(value, set()).add(path)
+        return facets
+
+    @classmethod
+    def from_store(cls, store: Any) -> Facets:
+        """Facets from every product record in a CatalogStore (one pass over its chunks)."""
+        return cls.from_records(
+            (text, meta) for _, text, meta in store.iter_chunks(where={"kind": "product"})
+        )
+
+    # Phrase index: normalised n-gram -> (facet kind, canonical value).
+    def _build_index(self) -> None:
+        index: dict[str, tuple[str, str]] = {}
+        for brand in self.brands:
+            index[norm(brand)] = ("brand", brand)
+        for name in self.categories:
+            for phrase in self._category_phrases(name):
+                index.setdefault(phrase, ("category", name))
+        for path, parts in self.category_paths.items():
+            # "Down" and "Synthetic" are adjectives alone; "down sleeping bag" is a category.
+            for parent, child in zip(parts, parts[1:]):
+                if not self._names_a_thing(child):
+                    for phrase in self._category_phrases(parent, whole_only=True):
+                        last = phrase.split()[-1]
+                        index.setdefault(f"{norm(child)} {last}", ("category", child))
+                        index.setdefault(f"{norm(child)} {phrase}", ("category", child))
+        for colour in self.colours:
+            key = _colour_norm(colour)
+            if key:
+                index.setdefault(key, ("colour", key))
+        for colour in _BASE_COLOURS:
+            index.setdefault(colour, ("colour", colour))
+        self._index = {k: v for k, v in index.items() if k}
+        self._paths: dict[str, set[str]] = {}
+        self._longest = max((len(k.split()) for k in self._index), default=1)
+
+    @staticmethod
+    def _names_a_thing(name: str) -> bool:
+        words = tokens(name)
+        if not words:
+            return False
+        if len(words) > 1:
+            return True
+        raw = name.strip().lower()
+        return (raw.endswith("s") and not raw.endswith("ss")) or raw in _MASS_NOUNS or \
+            raw.endswith(("wear", "ware"))
+
+    def _category_phrases(self, name: str, whole_only: bool = False) -> list[str]:
+        phrases = []
+        if self._names_a_thing(name) or whole_only:
+            phrases.append(norm(name))
+        sides = [s for s in _AND_SPLIT.split(name) if s]
+        if len(sides) > 1 and not whole_only:
+            phrases.extend(norm(s) for s in sides if self._names_a_thing(s))
+        return [p for p in phrases if p]
+
+    def paths_for(self, category: str) -> set[str]:
+        """Every stored category path at or below ``category``."""
+        key = norm(category)
+        if key not in self._paths:
+            self._paths[key] = {
+                path for path, parts in self.category_paths.items()
+                if any(norm(part) == key for part in parts) or norm(path) == key
+            }
+        return set(self._paths[key])
+
+    def lookup(self, words: list[str]) -> list[tuple[int, int, str, str]]:
+        """Longest facet phrases in a token list: (start, end, kind, value), left to right."""
+        found = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                hit = self._index.get(" ".join(words[i:i + size]))
+                if hit:
+                    found.append((i, i + size, hit[0], hit[1]))
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+# --------------------------------------------------------------------------- constraints
+
+_SYMBOL_FOR = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def _money(amount: float, currency: str | None) -> str:
+    text = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
+    symbol = _SYMBOL_FOR.get(currency or "USD")
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+@dataclass
+class Constraints:
+    """What a question asks of the products, beyond its meaning."""
+
+    price_min: float | None = None
+    price_max: float | None = None
+    currency: str | None = None  # as asked; prices are compared as stored (no conversion)
+    sort: str | None = None  # "price_asc" | "price_desc" | None
+    brands: set[str] = field(default_factory=set)
+    categories: set[str] = field(default_factory=set)
+    # The stored category paths the categories cover (filled by parse from the facets).
+    category_paths: set[str] = field(default_factory=set)
+    colours: set[str] = field(default_factory=set)
+    sizes: set[str] = field(default_factory=set)
+    in_stock: bool | None = None
+    text: str = ""
+
+    @property
+    def filters(self) -> bool:
+        """True when something would narrow the products (sort alone does not)."""
+        return any((self.price_min is not None, self.price_max is not None, self.brands,
+                    self.categories, self.colours, self.sizes, self.in_stock is not None))
+
+    def __bool__(self) -> bool:
+        return self.filters or self.sort is not None
+
+    def to_where(self) -> dict[str, Any]:
+        """A Chroma ``where`` on product metadata. Colour and size live in the chunk text,
+        so they are not in it: post-filter with ``matches``."""
+        conditions: list[dict[str, Any]] = [{"kind": "product"}]
+        if self.price_min is not None:
+            conditions.append({"price": {"$gte": float(self.price_min)}})
+        if self.price_max is not None:
+            conditions.append({"price": {"$lte": float(self.price_max)}})
+        if self.brands:
+            conditions.append({"brand": {"$in": sorted(self.brands)}})
+        if self.category_paths:
+            conditions.append({"category_path": {"$in": sorted(self.category_paths)}})
+        elif self.categories:
+            conditions.append({"category": {"$in": sorted(self.categories)}})
+        if self.in_stock is True:
+            conditions.append({"stock": {"$gt": 0}})
+        elif self.in_stock is False:
+            conditions.append({"stock": {"$lte": 0}})
+        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+    def matches(self, meta: Mapping[str, Any], text: str = "") -> bool:
+        """Whether one stored product chunk satisfies every constraint."""
+        if meta.get("kind", "product") != "product":
+            return False
+        price = meta.get("price")
+        if self.price_min is not None and (price is None or price < self.price_min):
+            return False
+        if self.price_max is not None and (price is None or price > self.price_max):
+            return False
+        if self.brands and norm(str(meta.get("brand") or "")) not in {norm(b) for b in self.brands}:
+            return False
+        if self.categories and not self._category_ok(meta):
+            return False
+        stock = meta.get("stock")
+        if self.in_stock is True and not (stock is not None and stock > 0):
+            return False
+        if self.in_stock is False and not (stock is not None and stock <= 0):
+            return False
+        if self.colours:
+            offered = _product_colours(text)
+            if not any(re.search(rf"\b{re.escape(c)}\b", o) for c in self.colours for o in offered):
+                return False
+        if self.sizes and not (self.sizes & _product_sizes(text)):
+            return False
+        return True
+
+    def _category_ok(self, meta: Mapping[str, Any]) -> bool:
+        path = str(meta.get("category_path") or meta.get("category") or "")
+        if self.category_paths:
+            return path in self.category_paths
+        wanted = {norm(c) for c in self.categories}
+        parts = {norm(p) for p in _CATEGORY_SPLIT.split(path)} | {norm(path)}
+        return bool(wanted & parts)
+
+    def chips(self) -> list[str]:
+        """Short labels, one per constraint: "under $150", "brand: Ridgeline", "size M"."""
+        chips = []
+        low, high, cur = self.price_min, self.price_max, self.currency
+        if low is not None and high is not None:
+            chips.append(f"{_money(low, cur)}–{_money(high, cur)}")
+        elif high is not None:
+            chips.append(f"under {_money(high, cur)}")
+        elif low is not None:
+            chips.append(f"over {_money(low, cur)}")
+        if self.sort == "price_asc":
+            chips.append("cheapest first")
+        elif self.sort == "price_desc":
+            chips.append("most expensive first")
+        chips.extend(f"brand: {b}" for b in sorted(self.brands))
+        chips.extend(f"category: {c}" for c in sorted(self.categories))
+        chips.extend(f"colour: {c}" for c in sorted(self.colours))
+        chips.extend(f"size {s}" for s in sorted(self.sizes))
+        if self.in_stock is True:
+            chips.append("in stock")
+        elif self.in_stock is False:
+            chips.append("out of stock")
+        return chips
+
+    def describe(self) -> str:
+        return ", ".join(self.chips())
+
+
+# --------------------------------------------------------------------------- parsing
+
+_CUR_PREFIX = r"(?:US\$|\$|€|£|USD\s?|EUR\s?|GBP\s?)"
+_CUR_SUFFIX = (r"(?:\s?(?:dollars?|bucks|usd|\$|euros?|eur|€|gbp|£|quid|pounds sterling)\b)")
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_AMOUNT = (rf"(?P<{{p}}cur1>{_CUR_PREFIX})?(?P<{{p}}num>{_NUM})(?P<{{p}}k>k\b)?"
+           rf"(?P<{{p}}cur2>{_CUR_SUFFIX})?")
+
+
+def _amount(prefix: str) -> str:
+    return _AMOUNT.replace("{p}", prefix)
+
+
+# A bare number followed by one of these is a quantity, not a price.
+_UNITS = (r"(?:people|persons?|person|man|l|litres?|liters?|ltr|kg|kilos?|kilograms?|g|grams?|"
+          r"lbs?|lb|pounds?|oz|"
+          r"ounces?|cm|mm|m|km|miles?|inch(?:es)?|ft|feet|°|deg|degrees?|c|f|w|watts?|lumens?|"
+          r"lm|mah|days?|nights?|weeks?|months?|years?|yrs?|hours?|hrs?|h|mins?|minutes?|"
+          r"seasons?|season|pieces?|pcs|pack|items?|products?|results?|reviews?|stars?|"
+          r"units?|%|percent|x|d|denier|psi|bar|ml|cl|qt|quarts?)")
+_AFTER = r"(?![\w-])"
+_UNIT_AFTER = re.compile(rf"\s*-?\s*{_UNITS}(?![\w])", re.I)
+
+_UPPER = (r"under|below|less\s+than|cheaper\s+than|lower\s+than|no\s+more\s+than|not\s+more\s+than|"
+          r"at\s+most|max(?:imum)?|up\s+to|within|below\s+or\s+at|"
+          r"(?:a\s+|my\s+|our\s+)?budget(?:\s+(?:of|is|of\s+about|around))?|tops|<=?")
+_LOWER = (r"over|above|more\s+than|at\s+least|min(?:imum)?|pricier\s+than|"
+          r"more\s+expensive\s+than|higher\s+than|starting\s+(?:at|from)|>=?")
+_AROUND = r"around|about|roughly|approximately|approx\.?|circa|close\s+to|near|~"
+
+_RANGE = re.compile(
+    rf"(?:(?P<between>between|from|priced|costing|in\s+the\s+range(?:\s+of)?)\s+)?"
+    rf"{_amount('a')}\s*(?:-|–|—|to|and)\s*{_amount('b')}{_AFTER}",
+    re.I,
+)
+_BOUND = re.compile(
+    rf"\b(?:(?P<upper>{_UPPER})|(?P<lower>{_LOWER})|(?P<around>{_AROUND}))\s*:?\s*"
+    rf"{_amount('x')}{_AFTER}",
+    re.I,
+)
+_POSTFIX = re.compile(
+    rf"(?<![\w.-]){_amount('y')}\s*"
+    rf"(?:(?P<ycap>or\s+(?:less|under|below|cheaper|lower)|and\s+(?:under|below|less)|"
+    rf"max(?:imum)?|tops|at\s+most|or\s+so\s+max)|(?P<yfloor>or\s+(?:more|over|above|higher)|"
+    rf"and\s+(?:up|over|above)|plus|\+))(?![\w])",
+    re.I,
+)
+# Words before a bound that make it about something other than price.
+_NOT_PRICE_BEFORE = re.compile(
+    r"(?:weigh\w*|weight|sleeps?|fits?|holds?|capacity|volume|rated|rating|temperature|temp|"
+    r"runtime|lasts?|battery|burn\w*|boils?|packs?\s+down|people|persons?|size|length|height|"
+    r"width|lumens|output|degrees?|warranty|returns?|within)\s*$",
+    re.I,
+)
+_PRICE_CONTEXT = re.compile(
+    r"\b(?:price[ds]?|pricing|cost(?:s|ing)?|spend|pay|budget|dollars?|bucks|euros?|quid|"
+    r"afford|cheap\w*|expensive|money)\b|[$€£]",
+    re.I,
+)
+
+_SORT_ASC = re.compile(
+    r"\b(?:cheapest|least\s+expensive|lowest[\s-]+(?:price[ds]?|cost)|lowest[\s-]+priced|"
+    r"most\s+affordable|cheap(?:er)?|inexpensive|affordable|budget[\s-]+friendly|"
+    r"low[\s-]+cost|not\s+(?:too\s+|that\s+|very\s+|so\s+)?expensive|"
+    r"(?:sort(?:ed)?|order(?:ed)?)\s+by\s+price(?:\s+(?:ascending|low\s+to\s+high))?|"
+    r"price\s+low\s+to\s+high)\b",
+    re.I,
+)
+_SORT_DESC = re.compile(
+    r"\b(?:most\s+expensive|priciest|highest[\s-]+(?:price[ds]?|cost)|highest[\s-]+priced|"
+    r"top[\s-]+of[\s-]+the[\s-]+(?:range|line)|price\s+high\s+to\s+low|"
+    r"(?:sort(?:ed)?|order(?:ed)?)\s+by\s+price\s+(?:descending|high\s+to\s+low))\b",
+    re.I,
+)
+_IN_STOCK = re.compile(
+    r"\b(?:(?:currently\s+|right\s+now\s+)?in[\s-]stock|"
+    r"available\s+(?:now|today|right\s+now|to\s+buy)|"
+    r"currently\s+available|(?:ready|available)\s+to\s+ship|ships?\s+(?:today|now)|"
+    r"not\s+sold\s+out|on\s+hand)\b",
+    re.I,
+)
+_OUT_OF_STOCK = re.compile(r"\b(?:out[\s-]of[\s-]stock|sold[\s-]out|unavailable)\b", re.I)
+# "Is the Alpine 2 in stock?" asks about a product's stock; it must not hide that product.
+_STATUS_QUESTION = re.compile(
+    r"^\s*(?:is|are|was|were|will|isn't|aren't|when|how\s+many|how\s+much|does|has|"
+    r"(?:do|can)\s+(?:you|i|we)\s+(?:still\s+)?(?:have|get|buy|order)\s+(?:the|this|that|it|"
+    r"one|a|an)\b)\b",
+    re.I,
+)
+# ...unless it asks about a set of products ("Are there any tents in stock?").
+_SET_CUE = re.compile(
+    r"\b(?:any|which|what|some|anything|something|everything|all|only|options|ones|there)\b",
+    re.I,
+)
+
+_SIZE = re.compile(
+    r"\b(?:in\s+)?(?:a\s+|an\s+)?(?:size|sz\.?)(?:\s*:\s*|\s+)"
+    r"(?P<size>(?:eu|us|uk)\s*\d{1,2}(?:\.5)?|\d{1,2}(?:\.5)?|x{1,3}[sl]|[23]xl|"
+    r"extra[\s-](?:small|large)|x-(?:small|large)|small|medium|large|regular|long|wide|short|"
+    r"[sml])\b"
+    r"|\b(?P<size2>x{1,3}l|xxs|xs|[23]xl)\b"
+    r"|\b(?:in\s+(?:an?\s+)?|an?\s+)"
+    r"(?P<size3>small|medium|large|extra[\s-]large|extra[\s-]small|[SML])"
+    r"(?=\s*(?:[?.!,]|$|please|size|one))"
+    r"|\b(?P<size4>small|medium|large|extra[\s-]large|extra[\s-]small)\s+size\b"
+    r"|\b(?P<size5>(?:eu|us|uk)\s*\d{1,2}(?:\.5)?)\b(?!\s*-)",
+    re.I,
+)
+_COLOUR_CONTEXT = re.compile(r"\b(?:in|colou?r(?:ed)?|shade)\b", re.I)
+_QUICK = re.compile(
+    r"[$€£\d]|under|below|less|cheap|expensive|pric|budget|stock|avail|sold|size|small|"
+    r"medium|large|afford|most|least|lowest|highest|max|min|top|ship|hand|\bxs\b|\bxl\b|"
+    r"\b(?:in|an?)\s+[sml]\b",
+    re.I,
+)
+
+
+def _currency_of(*raw: str | None) -> str | None:
+    joined = " ".join(r for r in raw if r).lower()
+    if not joined:
+        return None
+    if "€" in joined or "eur" in joined:
+        return "EUR"
+    if "£" in joined or "gbp" in joined or "quid" in joined or "pound" in joined:
+        return "GBP"
+    return "USD"
+
+
+def _value(match: re.Match[str], p: str) -> float:
+    amount = float(match.group(f"{p}num").replace(",", ""))
+    return amount * 1000 if match.group(f"{p}k") else amount
+
+
+def _has_currency(match: re.Match[str], *prefixes: str) -> bool:
+    return any(match.group(f"{p}cur1") or match.group(f"{p}cur2") for p in prefixes)
+
+
+def _inside_code(question: str, start: int, end: int) -> bool:
+    """Whether a number is part of a SKU or model code ("RL-TNT-001", "X2-40")."""
+    before = question[max(0, start - 1):start]
+    after = question[end:end + 1]
+    return bool(re.match(r"[A-Za-z]", before)) or bool(re.match(r"[A-Za-z0-9]", after)) or (
+        before == "-" and bool(re.search(r"[A-Za-z0-9]-$", question[max(0, start - 2):start]))
+    )
+
+
+def parse(question: str, facets: Facets | None = None) -> Constraints:
+    """The constraints a question asks for; an empty Constraints when it asks none."""
+    found = Constraints(text=question)
+    spans: list[tuple[int, int]] = []
+    if _QUICK.search(question):
+        _parse_prices(question, found, spans)
+        _parse_sort(question, found, spans)
+        _parse_stock(question, found, spans)
+        _parse_sizes(question, found, spans)
+    if facets is not None:
+        _parse_facets(question, facets, found, spans)
+    if spans:
+        found.text = _remove(question, spans)
+    return found
+
+
+def _parse_prices(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
+    price_context = bool(_PRICE_CONTEXT.search(question))
+    for match in _RANGE.finditer(question):
+        if _inside_code(question, match.start("anum"), match.end("bnum")) and not _has_currency(
+            match, "a", "b"
+        ):
+            continue
+        low, high = _value(match, "a"), _value(match, "b")
+        marked = _has_currency(match, "a", "b")
+        sep = question[match.end("anum"):match.start("bnum")]
+        if not marked and _UNIT_AFTER.match(question, match.end()):
+            continue
+        if not marked:
+            # A bare "20 to 40" is a price only with "between"/"priced" and price talk.
+            if not (match.group("between") and (price_context or low >= 10)):
+                continue
+            if 1900 <= low <= 2100 and 1900 <= high <= 2100:
+                continue  # "from 2020 to 2024": years
+            if "-" in sep and not price_context:
+                continue
+        if high <= low:
+            continue
+        found.price_min, found.price_max = low, high
+        found.currency = _currency_of(match.group("acur1"), match.group("acur2"),
+                                      match.group("bcur1"), match.group("bcur2"))
+        spans.append(match.span())
+        return
+    for match in _BOUND.finditer(question):
+        marked = _has_currency(match, "x")
+        if not marked:
+            if _inside_code(question, match.start("xnum"), match.end("xnum")):
+                continue
+            if _UNIT_AFTER.match(question, match.end()):
+                continue
+            if _NOT_PRICE_BEFORE.search(question[:match.start()]):
+                continue
+            if _value(match, "x") < 10 and not price_context:
+                continue  # "for up to 4", "more than 2": a count, not a price
+            word = match.group("upper") or match.group("lower") or ""
+            if word.startswith(("<", ">")) or (match.group("around") and not price_context):
+                continue  # "< 5", "about 40": too vague without a currency or price talk
+        amount = _value(match, "x")
+        if match.group("upper"):
+            found.price_max = amount if found.price_max is None else min(found.price_max, amount)
+        elif match.group("lower"):
+            found.price_min = amount if found.price_min is None else max(found.price_min, amount)
+        else:
+            found.price_min, found.price_max = round(amount * 0.85, 2), round(amount * 1.15, 2)
+        found.currency = found.currency or _currency_of(match.group("xcur1"), match.group("xcur2"))
+        spans.append(match.span())
+    for match in _POSTFIX.finditer(question):
+        if not _has_currency(match, "y") and not (price_context and _value(match, "y") >= 1):
+            continue
+        if _inside_code(question, match.start("ynum"), match.end("ynum")):
+            continue
+        if any(start <= match.start() < end for start, end in spans):
+            continue
+        amount = _value(match, "y")
+        if match.group("ycap"):
+            found.price_max = amount if found.price_max is None else min(found.price_max, amount)
+        else:
+            found.price_min = amount if found.price_min is None else max(found.price_min, amount)
+        found.currency = found.currency or _currency_of(match.group("ycur1"), match.group("ycur2"))
+        spans.append(match.span())
+    low, high = found.price_min, found.price_max
+    if low is not None and high is not None and low > high:
+        found.price_min, found.price_max = high, low
+
+
+def _parse_sort(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
+    desc = _SORT_DESC.search(question)
+    asc = _SORT_ASC.search(question)
+    # Both in one question ("cheapest ... not the most expensive"): the first one asked wins.
+    match = min((m for m in (asc, desc) if m), key=lambda m: m.start(), default=None)
+    if match:
+        found.sort = "price_desc" if match is desc else "price_asc"
+        spans.append(match.span())
+
+
+def _parse_stock(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
+    out = _OUT_OF_STOCK.search(question)
+    inside = _IN_STOCK.search(question)
+    if not (out or inside):
+        return
+    if _STATUS_QUESTION.search(question) and not _SET_CUE.search(question):
+        return
+    if out and not (inside and "not" in inside.group(0).lower()):
+        found.in_stock = False
+        spans.append(out.span())
+    elif inside:
+        found.in_stock = True
+        spans.append(inside.span())
+
+
+def _parse_sizes(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
+    for match in _SIZE.finditer(question):
+        raw = next(g for g in (match.group("size"), match.group("size2"), match.group("size3"),
+                               match.group("size4"), match.group("size5")) if g)
+        # A lone S/M/L without the word "size" only counts in capitals ("in a M?").
+        if match.group("size3") and len(raw) == 1 and raw not in "SML":
+            continue
+        found.sizes.add(_size_key(re.sub(r"[\s-]+", " ", raw)))
+        spans.append(match.span())
+
+
+def _parse_facets(question: str, facets: Facets, found: Constraints,
+                  spans: list[tuple[int, int]]) -> None:
+    lowered = question.lower().replace("’", "'")
+    words = [(m, singular(m.group(0))) for m in _WORD.finditer(lowered)]
+    toks = [_COLOUR_SYNONYMS.get(w, w) for _, w in words]
+    for start, end, kind, value in facets.lookup(toks):
+        following = toks[end] if end < len(toks) else ""
+        if kind == "brand":
+            if following in _SHOP_WORDS or singular(following) in _SHOP_WORDS:
+                continue
+            found.brands.add(value)
+        elif kind == "category":
+            found.categories.add(value)
+        elif kind == "colour":
+            if following in _NOT_A_COLOUR_AFTER:
+                continue
+            if value not in _BASE_COLOURS and " " not in value:
+                before = question[:words[start][0].start()]
+                after = question[words[end - 1][0].end():]
+                if not (_COLOUR_CONTEXT.search(before[-12:]) or
+                        re.match(r"\s*(?:-?colou?r(?:ed)?|shade)\b", after, re.I)):
+                    continue
+            found.colours.add(value)
+    if found.categories:
+        # Keep the most specific: "down sleeping bags" is Down, not Sleeping Bags too.
+        paths = {c: facets.paths_for(c) for c in found.categories}
+        keep = {c for c in found.categories
+                if not any(o != c and paths[o] and paths[o] < paths[c] for o in found.categories)}
+        found.categories = keep
+        found.category_paths = set().union(
+            *(paths[c] | facets.title_paths.get(c, set()) for c in keep)
+        )
+
+
+def _remove(question: str, spans: list[tuple[int, int]]) -> str:
+    """The question without the constraint phrases, for the semantic search."""
+    keep, last = [], 0
+    for start, end in sorted(spans):
+        if start >= last:
+            keep.append(question[last:start])
+            last = end
+        else:
+            last = max(last, end)
+    keep.append(question[last:])
+    text = re.sub(r"\s+", " ", " ".join(keep)).strip(" ,;")
+    text = re.sub(r"\s+([?.!,])", r"\1", text)
+    text = re.sub(r"(?:[\s,]+(?:,|in|for|with|at|and|or|that|are|is|which|from|of|by|a|an))+"
+                  r"(?=[?.!]?$)", "", text, flags=re.I)
+    text = re.sub(r",\s*(?=[?.!,]|$)", "", text).strip()
+    return text if re.search(r"[A-Za-z]{3}", text) else question
