@@ -30,8 +30,6 @@ def catalog_facts(product: dict) -> ProductFacts:
     """The demo catalog's own view of a product, for labelling (the eval itself reads the
     store instead)."""
     categories = {product["category"].lower(), product["subcategory"].lower()}
-    path = cd.CATEGORY_PATHS.get(product["subcategory"], "")
-    categories.update(part.strip().lower() for part in path.split("|") if part.strip())
     text = "\n".join(
         [product["title"], product["description"], product["material"], product.get("notes", "")]
         + [f"{k}: {v}" for k, v in product["specs"].items()]
@@ -129,9 +127,9 @@ for sku, question, fact in [
 
 # -- filters ----------------------------------------------------------------------------------
 FILTERS = [
-    ("waterproof jackets under $150", {"category": "Jackets & Apparel", "keyword": "waterproof", "price_max": 150}),
+    ("waterproof apparel under $150", {"category": "Jackets & Apparel", "keyword": "waterproof", "price_max": 150}),
     ("tents between 200 and 400 dollars", {"category": "Tents", "price_min": 200, "price_max": 400}),
-    ("Ridgeline backpacks", {"category": "Backpacks", "brand": "Ridgeline"}),
+    ("Ridgeline daypacks", {"category": "Daypacks", "brand": "Ridgeline"}),
     ("in-stock sleeping bags", {"category": "Sleeping Bags", "in_stock": True}),
     ("headlamps under $40", {"category": "Headlamps", "price_max": 40}),
     ("Kestrel Peak tents", {"category": "Tents", "brand": "Kestrel Peak"}),
@@ -140,14 +138,14 @@ FILTERS = [
     ("daypacks under $100", {"category": "Daypacks", "price_max": 100}),
     ("stoves under $100", {"category": "Stoves", "price_max": 100}),
     ("Emberline lighting under $50", {"category": "Lighting & Electronics", "brand": "Emberline", "price_max": 50}),
-    ("jackets in size XXL under $100", {"category": "Jackets & Apparel", "size": "XXL", "price_max": 100}),
+    ("clothing in size XXL under $100", {"category": "Jackets & Apparel", "size": "XXL", "price_max": 100}),
     ("footwear in size EU 36", {"category": "Footwear", "size": "EU 36"}),
-    ("orange jackets", {"category": "Jackets & Apparel", "colour": "orange"}),
+    ("orange clothing", {"category": "Jackets & Apparel", "colour": "orange"}),
     ("blue backpacks", {"category": "Backpacks", "colour": "blue"}),
     ("green tents", {"category": "Tents", "colour": "green"}),
     ("Talusworks products in stock under $60", {"brand": "Talusworks", "in_stock": True, "price_max": 60}),
-    ("backpacks between 150 and 250 dollars that are in stock", {"category": "Backpacks", "price_min": 150, "price_max": 250, "in_stock": True}),
-    ("waterproof boots", {"category": "Footwear", "keyword": "waterproof"}),
+    ("backpacking packs between 150 and 250 dollars that are in stock", {"category": "Backpacking Packs", "price_min": 150, "price_max": 250, "in_stock": True}),
+    ("waterproof footwear", {"category": "Footwear", "keyword": "waterproof"}),
     ("camp kitchen gear under $30", {"category": "Camp Kitchen", "price_max": 30}),
     ("expedition tents over $800", {"category": "Expedition Tents", "price_min": 800}),
     ("sleeping bags under $100", {"category": "Sleeping Bags", "price_max": 100}),

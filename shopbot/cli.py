@@ -1,5 +1,5 @@
-"""``python -m shopbot``: ingest catalog files, manage documents, search, answer, serve the HTTP
-API and manage its keys, set the staff password.
+"""``python -m shopbot``: ingest catalog files, manage documents, search, answer, score answers
+on a labelled question set, serve the HTTP API and manage its keys, set the staff password.
 
 Results go to stdout (text, or JSON with ``--json``); progress and logs go to stderr.
 """
@@ -79,6 +79,26 @@ def _build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="an interactive conversation that keeps history")
     chat.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
     chat.set_defaults(handler=_cmd_chat)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score answers on a labelled question set (Recall@k, filter precision, facts)",
+    )
+    evaluate.add_argument(
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="JSONL question set (default: bench/eval_questions.jsonl, the demo catalog's)",
+    )
+    evaluate.add_argument("--generator", default="extractive", help="default: extractive")
+    evaluate.add_argument("--k", type=int, default=5, help="top k sources scored (default 5)")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    evaluate.add_argument("--label", default="", help="a name stored in the report, e.g. before")
+    evaluate.add_argument(
+        "--out", type=Path, metavar="FILE", help="also write the JSON report here"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the JSON report")
+    evaluate.set_defaults(handler=_cmd_eval)
 
     serve = commands.add_parser(
         "serve", help="the OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health)"
@@ -296,6 +316,51 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         print()
         _print_sources(stream.sources)
         history += [Turn("user", question), Turn("assistant", stream.answer.text)]
+    return 0
+
+
+# -- eval --------------------------------------------------------------------------------
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from shopbot.evaluation import QuestionFileError, format_table, load_questions, run_eval
+    from shopbot.generators import GeneratorUnavailable, UnknownGenerator
+
+    if args.k < 1 or (args.limit is not None and args.limit < 1):
+        print("error: --k and --limit must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        questions = load_questions(args.questions)
+    except QuestionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.limit:
+        questions = questions[: args.limit]
+    service = _service()
+    if service.store.count_chunks() == 0:
+        print(
+            f"error: the catalog in {service.settings.data_dir} is empty; ingest the catalog the "
+            "questions are about first (`python -m shopbot ingest catalog/` for the demo set)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        report = run_eval(service, questions, generator=args.generator, k=args.k, label=args.label)
+    except UnknownGenerator as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GeneratorUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(format_table(report))
+        if args.out:
+            print(f"report written to {args.out}")
     return 0
 
 

@@ -1,0 +1,424 @@
+"""Scores the assistant on a labelled question set: ``python -m shopbot eval``.
+
+A question set is a JSONL file, one question per line::
+
+    {"id": "filter-03", "kind": "filter",
+     "turns": ["waterproof jackets under $150"],          # the last turn is the one scored
+     "expected_ids": ["RL-JKT-001", ...],                  # products that belong in the top k
+     "expected_sources": [],                               # documents (file names) instead
+     "aliases": {"RL-JKT-021": ["cloudburst-3l-rain-jacket.html"]},  # other keys of an id
+     "constraints": {"category": "Jackets & Apparel", "keyword": "waterproof", "price_max": 150},
+     "facts": ["$149.00"]}                                 # strings the answer must contain
+
+Metrics (per question, then averaged over the questions they apply to, overall and per kind):
+
+Recall@k
+    hits / min(k, |targets|), where targets are ``expected_ids`` + ``expected_sources`` and a
+    target is hit when a top-k source has it as its id or its source file (or one of the
+    target's ``aliases``). With one target this is "is it in the top k"; for a filter question
+    with many matching products it asks for k of them. Over questions with targets.
+Hit@k
+    1 when at least one target is in the top k. Over questions with targets.
+Filter precision
+    Share of the top-k *product* hits whose record satisfies every labelled constraint, over
+    questions with constraints other than ``sort``. A question whose top k holds no product
+    scores 0. Records are looked up by product id in the store (metadata and record text),
+    not in the demo catalog's data, so the same check works for any shop's labelled set.
+Fact accuracy
+    1 when the answer contains every expected fact, over questions with facts. Prices
+    ("$1,299.00") are compared as amounts, so "$1299" or "1,299.00 USD" count; other facts
+    are compared case-insensitively with whitespace and dashes normalised.
+Latency
+    Seconds to answer the scored (last) turn, p50 and p95 over all questions (after one
+    untimed warm-up question that loads the models).
+
+Constraint keys: price_min / price_max (inclusive, in the shop's currency), category (equal to
+the record's category, a segment of its category path, its Type / subcategory, or one of
+its Tags), brand,
+colour (a word of one of its colours, e.g. "green" matches "Forest Green"), size (one of its
+sizes), in_stock (true: stock > 0), keyword (a word in the record's text, e.g. "waterproof";
+"non-waterproof" does not count), sort ("price_asc" / "price_desc": the order asked for; not
+a filter, so only recall and the facts check it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shopbot.retrieval import Source
+    from shopbot.service import CatalogService
+
+DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1] / "bench" / "eval_questions.jsonl"
+KINDS = ("fact", "filter", "sort", "follow_up", "comparison", "sku", "policy", "not_sold")
+CONSTRAINT_KEYS = frozenset(
+    {"price_min", "price_max", "category", "brand", "colour", "size", "in_stock", "keyword", "sort"}
+)
+SORTS = ("price_asc", "price_desc")
+
+_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _/()]*?)\s*:\s*(.+?)\s*$")
+_COLOUR_FIELDS = {"colour", "colours", "color", "colors"}
+_SIZE_FIELDS = {"size", "sizes"}
+_CATEGORY_FIELDS = {"category", "type", "subcategory", "product category"}
+_TAG_FIELDS = {"tags"}
+_PATH_SPLIT = re.compile(r"\s*(?:\||>|/)\s*")
+_PRICE = re.compile(
+    r"(?:[$€£]\s?(\d[\d,]*(?:\.\d+)?))|(?:(\d[\d,]*(?:\.\d+)?)\s?(?:USD|EUR|GBP)\b)"
+)
+_DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "})
+
+
+class QuestionFileError(ValueError):
+    """The question file is missing or a line of it is not a valid question."""
+
+
+# -- questions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    turns: tuple[str, ...]
+    expected_ids: tuple[str, ...] = ()
+    expected_sources: tuple[str, ...] = ()
+    aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    constraints: Mapping[str, Any] = field(default_factory=dict)
+    facts: tuple[str, ...] = ()
+
+    @property
+    def question(self) -> str:
+        return self.turns[-1]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.expected_ids + self.expected_sources
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """The constraints that restrict which products fit (everything but ``sort``)."""
+        return {k: v for k, v in self.constraints.items() if k != "sort"}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Question:
+        turns = data.get("turns")
+        if not isinstance(turns, list) or not turns:
+            raise QuestionFileError("'turns' must be a non-empty list of questions")
+        if not all(isinstance(t, str) and t.strip() for t in turns):
+            raise QuestionFileError("every turn must be a non-empty string")
+        kind = data.get("kind")
+        if kind not in KINDS:
+            raise QuestionFileError(f"'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
+        constraints = dict(data.get("constraints") or {})
+        unknown = set(constraints) - CONSTRAINT_KEYS
+        if unknown:
+            raise QuestionFileError(
+                f"unknown constraint(s) {sorted(unknown)}; known: {sorted(CONSTRAINT_KEYS)}"
+            )
+        if "sort" in constraints and constraints["sort"] not in SORTS:
+            raise QuestionFileError(f"'sort' must be one of {SORTS}")
+        return cls(
+            id=str(data.get("id") or ""),
+            kind=kind,
+            turns=tuple(turns),
+            expected_ids=tuple(data.get("expected_ids") or ()),
+            expected_sources=tuple(data.get("expected_sources") or ()),
+            aliases={k: tuple(v) for k, v in (data.get("aliases") or {}).items()},
+            constraints=constraints,
+            facts=tuple(data.get("facts") or ()),
+        )
+
+
+def load_questions(path: Path | str | None = None) -> list[Question]:
+    path = Path(path) if path else DEFAULT_QUESTIONS
+    if not path.is_file():
+        raise QuestionFileError(f"question file {path} not found")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(Question.from_dict(json.loads(line)))
+        except (json.JSONDecodeError, QuestionFileError, TypeError, AttributeError) as exc:
+            raise QuestionFileError(f"{path}:{number}: {exc}") from None
+    if not questions:
+        raise QuestionFileError(f"{path} holds no questions")
+    return questions
+
+
+# -- product facts and constraints ------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).translate(_DASHES).lower().split())
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    """What a constraint can be checked against, for one product record."""
+
+    id: str
+    price: float | None = None
+    stock: int | None = None
+    brand: str = ""
+    categories: frozenset[str] = frozenset()
+    colours: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+    text: str = ""
+
+    @classmethod
+    def from_record(cls, product_id: str, meta: Mapping[str, Any], text: str) -> ProductFacts:
+        """From a stored chunk: its metadata (price, stock, brand, category, category_path)
+        and the ``Name: value`` lines of its text (colours, sizes, type)."""
+        categories = {_norm(meta.get("category", ""))}
+        categories.update(_norm(p) for p in _PATH_SPLIT.split(str(meta.get("category_path", ""))))
+        colours: list[str] = []
+        sizes: list[str] = []
+        for line in text.splitlines():
+            match = _LINE.match(line)
+            if not match:
+                continue
+            name, value = match.group(1).strip().lower(), match.group(2)
+            if name in _COLOUR_FIELDS:
+                colours += [c.strip() for c in re.split(r"\s*[/,]\s*", value) if c.strip()]
+            elif name in _SIZE_FIELDS:
+                sizes += [s.strip() for s in re.split(r"\s+/\s+|\s*,\s*", value) if s.strip()]
+            elif name in _CATEGORY_FIELDS:
+                categories.update(_norm(p) for p in _PATH_SPLIT.split(value))
+            elif name in _TAG_FIELDS:
+                categories.update(_norm(t) for t in value.split(","))
+        price = meta.get("price")
+        stock = meta.get("stock")
+        return cls(
+            id=product_id,
+            price=float(price) if isinstance(price, (int, float)) else None,
+            stock=int(stock) if isinstance(stock, (int, float)) else None,
+            brand=str(meta.get("brand", "")),
+            categories=frozenset(c for c in categories if c),
+            colours=tuple(colours),
+            sizes=tuple(sizes),
+            text=text,
+        )
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def violations(product: ProductFacts, constraints: Mapping[str, Any]) -> list[str]:
+    """The constraints ``product`` breaks (empty: it satisfies them all). ``sort`` is ignored."""
+    broken = []
+    for key, want in constraints.items():
+        if key == "sort":
+            continue
+        if key == "price_min":
+            ok = product.price is not None and product.price >= float(want)
+        elif key == "price_max":
+            ok = product.price is not None and product.price <= float(want)
+        elif key == "in_stock":
+            ok = product.stock is not None and (product.stock > 0) == bool(want)
+        elif key == "brand":
+            ok = _norm(product.brand) == _norm(want)
+        elif key == "category":
+            wanted = _singular(_norm(want))
+            ok = any(_singular(c) == wanted for c in product.categories)
+        elif key == "colour":
+            word = re.compile(rf"\b{re.escape(_norm(want))}\b")
+            ok = any(word.search(_norm(c)) for c in product.colours)
+        elif key == "size":
+            ok = any(_norm(s) == _norm(want) for s in product.sizes)
+        elif key == "keyword":
+            # "waterproof" is not in "non-waterproof" nor in "not waterproof"
+            word = rf"(?<!non-)(?<!non )(?<!not )\b{re.escape(_norm(want))}"
+            ok = re.search(word, _norm(product.text)) is not None
+        else:
+            raise QuestionFileError(f"unknown constraint {key!r}")
+        if not ok:
+            broken.append(key)
+    return broken
+
+
+def product_index(service: CatalogService) -> dict[str, ProductFacts]:
+    """Every product record in the store, by product id (the first chunk of each)."""
+    index: dict[str, ProductFacts] = {}
+    for _chunk_id, text, meta in service.store.iter_chunks(where={"kind": "product"}):
+        product_id = str(meta.get("product_id") or "")
+        if product_id and product_id not in index:
+            index[product_id] = ProductFacts.from_record(product_id, meta, text or "")
+    return index
+
+
+# -- metrics -----------------------------------------------------------------------------
+
+
+def source_keys(source: Source | Mapping[str, Any]) -> set[str]:
+    get = source.get if isinstance(source, Mapping) else (lambda k, d="": getattr(source, k, d))
+    return {str(get("id", "")), str(get("source", ""))} - {""}
+
+
+def recall_at_k(question: Question, sources: Sequence[Any], k: int = 5) -> float | None:
+    """hits / min(k, |targets|); None when the question has no targets."""
+    targets = question.targets
+    if not targets:
+        return None
+    keys = set().union(*(source_keys(s) for s in sources[:k])) if sources else set()
+    hits = sum(
+        1 for t in targets if t in keys or any(a in keys for a in question.aliases.get(t, ()))
+    )
+    return hits / min(k, len(targets))
+
+
+def filter_precision(
+    question: Question, sources: Sequence[Any], products: Mapping[str, ProductFacts], k: int = 5
+) -> float | None:
+    """Share of the top-k product hits that satisfy the question's constraints; None when the
+    question has none, 0 when the top k holds no product."""
+    constraints = question.filters
+    if not constraints:
+        return None
+    hits = [_get(s, "id") for s in sources[:k] if _get(s, "kind") == "product"]
+    if not hits:
+        return 0.0
+    good = sum(1 for pid in hits if pid in products and not violations(products[pid], constraints))
+    return good / len(hits)
+
+
+def _get(source: Any, key: str) -> Any:
+    return source.get(key) if isinstance(source, Mapping) else getattr(source, key, None)
+
+
+def _prices(text: str) -> set[float]:
+    found = set()
+    for match in _PRICE.finditer(text):
+        found.add(round(float((match.group(1) or match.group(2)).replace(",", "")), 2))
+    return found
+
+
+def fact_present(fact: str, answer: str) -> bool:
+    """``fact`` is in ``answer``: a price as an amount, anything else as normalised text."""
+    wanted = _prices(fact)
+    if wanted and _PRICE.fullmatch(fact.strip()):
+        return wanted <= _prices(answer)
+    return _norm(fact) in _norm(answer)
+
+
+def facts_correct(question: Question, answer: str) -> bool | None:
+    if not question.facts:
+        return None
+    return all(fact_present(f, answer) for f in question.facts)
+
+
+def _mean(values: Iterable[float | bool | None]) -> float | None:
+    kept = [float(v) for v in values if v is not None]
+    return round(sum(kept) / len(kept), 4) if kept else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+
+def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    latencies = [r["latency_s"] for r in rows if r.get("latency_s") is not None]
+    return {
+        "questions": len(rows),
+        "recall_at_k": _mean(r["recall"] for r in rows),
+        "hit_at_k": _mean(None if r["recall"] is None else r["recall"] > 0 for r in rows),
+        "filter_precision": _mean(r["filter_precision"] for r in rows),
+        "fact_accuracy": _mean(r["facts_ok"] for r in rows),
+        "with_targets": sum(r["recall"] is not None for r in rows),
+        "with_constraints": sum(r["filter_precision"] is not None for r in rows),
+        "with_facts": sum(r["facts_ok"] is not None for r in rows),
+        "latency_p50_s": round(statistics.median(latencies), 4) if latencies else None,
+        "latency_p95_s": _percentile(latencies, 0.95),
+    }
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+def run_eval(
+    service: CatalogService,
+    questions: Sequence[Question],
+    generator: str = "extractive",
+    k: int = 5,
+    label: str = "",
+) -> dict[str, Any]:
+    """Ask every question (earlier turns first, as a chat does) and score the answers."""
+    from shopbot.generators import Turn
+
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    assistant = service.assistant(generator)
+    products = product_index(service)
+    assistant.ask(questions[0].turns[0] if questions else "warm-up")  # load models untimed
+    rows = []
+    for q in questions:
+        history: list[Turn] = []
+        for earlier in q.turns[:-1]:
+            previous = assistant.ask(earlier, history)
+            history += [Turn("user", earlier), Turn("assistant", previous.text)]
+        started = time.perf_counter()
+        answer = assistant.ask(q.question, history)
+        latency = time.perf_counter() - started
+        top = answer.sources[:k]
+        rows.append(
+            {
+                "id": q.id,
+                "kind": q.kind,
+                "question": q.question,
+                "standalone_question": answer.standalone_question,
+                "recall": recall_at_k(q, top, k),
+                "filter_precision": filter_precision(q, top, products, k),
+                "facts_ok": facts_correct(q, answer.text),
+                "missing_facts": [f for f in q.facts if not fact_present(f, answer.text)],
+                "top_ids": [s.id for s in top],
+                "answer": answer.text,
+                "latency_s": round(latency, 4),
+            }
+        )
+    kinds = [kind for kind in KINDS if any(r["kind"] == kind for r in rows)]
+    return {
+        "label": label,
+        "generator": assistant.generator.name,
+        "k": k,
+        "products_in_store": len(products),
+        "overall": summarise(rows),
+        "by_kind": {kind: summarise([r for r in rows if r["kind"] == kind]) for kind in kinds},
+        "questions": rows,
+    }
+
+
+def format_table(report: Mapping[str, Any]) -> str:
+    """The overall and per-kind numbers as a text table."""
+    k = report.get("k", 5)
+    header = ("set", "questions", f"Recall@{k}", "filter precision", "fact accuracy", "p50 s")
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    rows = []
+    for name, s in [("overall", report["overall"]), *report["by_kind"].items()]:
+        rows.append(
+            (
+                name,
+                str(s["questions"]),
+                cell(s["recall_at_k"]),
+                cell(s["filter_precision"]),
+                cell(s["fact_accuracy"]),
+                cell(s["latency_p50_s"]),
+            )
+        )
+    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in (header, *rows)]
+    title = f"{report.get('label') or 'eval'}: generator {report['generator']}, k={k}"
+    return "\n".join([title, *lines])
