@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +89,36 @@ def search(
     query = query.strip()
     if not query:
         return []
+    exact = _exact_sku_matches(store, query, k, where)
     vector = embeddings.embed_query(query)
-    return [
+    nearest = [
         Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
         for chunk_id, text, meta, distance in store.query(vector, k, where)
     ]
+    if not exact:
+        return nearest
+    # Records whose SKU the shopper typed come first; then the nearest chunks, minus repeats.
+    seen = {(s.id, s.source, s.text) for s in exact}
+    rest = [s for s in nearest if (s.id, s.source, s.text) not in seen]
+    return (exact + rest)[:k]
+
+
+# SKU-like tokens: letters/digits in two or more dash- or dot-separated parts with a digit
+# somewhere ("RL-TNT-001", "AB12-7"). Only tokens that are the id of a stored product count.
+_SKU_TOKEN = re.compile(r"(?<![\w-])(?=[\w.-]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+(?![\w-])")
+
+
+def _exact_sku_matches(
+    store: CatalogStore, query: str, k: int, where: dict[str, Any] | None
+) -> list[Source]:
+    """Product records whose id (SKU) appears verbatim in the query, score 1.0. Embeddings
+    know nothing of SKUs, so a shopper pasting "RL-TNT-001" gets that product first."""
+    tokens = {token.upper() for token in _SKU_TOKEN.findall(query)}
+    tokens |= {token for token in _SKU_TOKEN.findall(query)}  # ids need not be upper-case
+    if not tokens:
+        return []
+    condition: dict[str, Any] = {"product_id": {"$in": sorted(tokens)}}
+    found = store.get_chunks({"$and": [condition, where]} if where else condition, limit=k)
+    # Product records before passages that merely belong to the product (spec sheets, pages).
+    found.sort(key=lambda item: item[2].get("kind") != "product")
+    return [Source.from_chunk(chunk_id, text, meta, 1.0) for chunk_id, text, meta in found]

@@ -157,6 +157,13 @@ class CatalogStore:
                 return
             offset += batch
 
+    def get_chunks(
+        self, where: dict[str, Any], limit: int | None = None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Chunks whose metadata match ``where`` (no similarity), as (id, text, metadata)."""
+        found = self.chunks.get(where=where, limit=limit, include=["documents", "metadatas"])
+        return list(zip(found["ids"], found["documents"], found["metadatas"]))
+
     def query(
         self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, str, dict[str, Any], float]]:

@@ -138,3 +138,20 @@ def test_retrieval_recall_at_5(assistant):
     recall = 1 - len(misses) / len(labelled)
     print(f"Recall@5 = {recall:.3f} over {len(labelled)} questions; misses: {misses}")
     assert recall >= 0.95, misses
+
+
+@pytest.mark.parametrize("typed", ["RL-KIT-002", "What is rl-kit-002?", "price of RL-KIT-002 please"])
+def test_a_typed_sku_puts_that_product_first_and_answers_with_its_price(demo_service, assistant, typed):
+    product = P["RL-KIT-002"]
+    sources = demo_service.search(typed, k=5)
+    assert sources[0].id == "RL-KIT-002" and sources[0].kind == "product"
+    assert len({(s.id, s.source, s.text) for s in sources}) == len(sources)  # no repeats
+    answer = assistant.ask(typed)
+    assert product["title"] in answer.text and format_price(product["price"], "USD") in answer.text
+
+
+def test_sku_like_words_that_are_no_product_change_nothing(demo_service):
+    question = "a 2-person tent for the v1.2 trip"
+    plain = demo_service.search("a 2-person tent for the v1.2 trip", k=5)
+    assert [s.id for s in plain] == [s.id for s in demo_service.search(question, k=5)]
+    assert all(s.score < 1.0 for s in plain)  # nothing was pinned as an exact match
