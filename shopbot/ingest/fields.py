@@ -76,6 +76,19 @@ def normalise_header(header: Any) -> str:
     return re.sub(r"[^a-z0-9]", "", str(header or "").lower())
 
 
+# Housekeeping columns of store exports (Shopify, WooCommerce): kept searchable, listed last.
+_STORE_EXPORT_PREFIXES = (
+    "handle", "tags", "published", "status", "giftcard", "variant", "image", "seo",
+    "googleshopping", "included", "priceunited", "priceinternational", "compareatprice",
+    "costperitem", "barcode",
+)
+
+
+def is_store_export_column(header: Any) -> bool:
+    """Whether a column is store-export bookkeeping rather than a product attribute."""
+    return normalise_header(header).startswith(_STORE_EXPORT_PREFIXES)
+
+
 def map_headers(headers: list[Any]) -> dict[str, int]:
     """Which column holds which product field: {field: column index}."""
     normalised = [normalise_header(h) for h in headers]
@@ -237,7 +250,10 @@ class ProductRecord:
             lines.append(f"Stock: {self.stock}" if self.stock else "Stock: out of stock")
         if self.description:
             lines.append(self.description)
-        lines.extend(f"{name}: {value}" for name, value in self.attributes.items())
+        # Real attributes (material, weight, capacity) before a store export's housekeeping
+        # columns, so they are inside what the embedding model and a prompt's excerpt read.
+        ordered = sorted(self.attributes.items(), key=lambda item: is_store_export_column(item[0]))
+        lines.extend(f"{name}: {value}" for name, value in ordered)
         lines.append(f"SKU: {self.id}")
         return "\n".join(lines)
 

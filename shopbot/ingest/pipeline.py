@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when parsing changes what is stored, so unchanged files are indexed again once.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 EMBED_BATCH = 256
 
 
