@@ -50,6 +50,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile  # noqa: E402
 from tests.api_server import (  # noqa: E402
     api_server_process,
     create_key,
@@ -74,21 +75,11 @@ QUESTIONS = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
 
 def summary_ms(values: list[float]) -> dict[str, float]:
     return {
-        "p50": round(percentile(values, 0.5) * 1000, 1),
-        "p95": round(percentile(values, 0.95) * 1000, 1),
+        "p50": round(percentile(values, 50) * 1000, 1),
+        "p95": round(percentile(values, 95) * 1000, 1),
         "mean": round(sum(values) / len(values) * 1000, 1) if values else float("nan"),
     }
 

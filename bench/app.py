@@ -45,7 +45,6 @@ missed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -68,6 +67,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import percentile, write_json  # noqa: E402
 from tests.live_app import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_MISSING,
@@ -150,16 +150,6 @@ def log(message: str) -> None:
 class BenchError(RuntimeError):
     """The app did not do what the benchmark needs (no answer, catalog not ingested)."""
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # -- the browser side --------------------------------------------------------------------
@@ -434,12 +424,6 @@ def markdown_table(report: dict[str, Any]) -> str:
     )
     return "\n".join(rows + extra)
 
-
-def write_json(report: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out)
 
 
 # -- main --------------------------------------------------------------------------------

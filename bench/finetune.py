@@ -223,7 +223,7 @@ def main() -> None:
     for label, key, fmt in (
         ("trainable parameters", "trainable_parameters", "{:,}"),
         ("trainable %", "trainable_pct", "{:.3f}"),
-        (f"peak memory (MB)", "peak_memory_mb", "{:,.0f}"),
+        ("peak memory (MB)", "peak_memory_mb", "{:,.0f}"),
         ("step time (s, median)", "step_time_s_median", "{:.3f}"),
         ("saved (bytes)", "saved_bytes", "{:,}"),
     ):

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import platform
 import random
@@ -57,6 +56,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import write_json  # noqa: E402
 from shopbot.embeddings import load_embeddings  # noqa: E402
 from shopbot.ingest.files import content_hash, document_id, kind_of  # noqa: E402
 from shopbot.ingest.pipeline import expand_paths  # noqa: E402
@@ -496,12 +496,6 @@ def markdown_table(report: dict[str, Any]) -> str:
     ]
     return "\n".join(rows)
 
-
-def write_json(report: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out)
 
 
 # -- main --------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.ingest import SEED, generate_csv, log, package_versions, write_json  # noqa: E402
+from bench.common import percentile, write_json  # noqa: E402
+from bench.ingest import SEED, generate_csv, log, package_versions  # noqa: E402
 from shopbot.embeddings import load_embeddings  # noqa: E402
 from shopbot.service import CatalogService  # noqa: E402
 from shopbot.settings import Settings  # noqa: E402
@@ -162,16 +163,6 @@ def build_queries(csv_path: Path, rows: int) -> list[tuple[str, str]]:
 
 # -- helpers -----------------------------------------------------------------------------
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

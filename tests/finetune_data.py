@@ -91,3 +91,12 @@ def write_dataset(directory: Path | str, tokenizer: Any, *, train: int = 60, val
     write_meta(directory, {"name": directory.name, "builder": "tests/finetune_data.py",
                            "counts": {k: len(v) for k, v in splits.items()}})
     return directory
+
+
+def make_trainable_t5(directory: Path | str) -> Path:
+    """The ``small`` model of ``make-tiny-t5``, able to stop (unlike the never-stopping
+    ``tiny_t5_dir`` fixture), so training on it shapes real answers."""
+    from finetune.tiny import make_tiny_t5
+    from tests.tiny_t5 import catalog_texts
+
+    return make_tiny_t5(directory, catalog_texts(), size="small")

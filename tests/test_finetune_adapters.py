@@ -25,6 +25,7 @@ from shopbot.generators.registry import resolve_name
 from shopbot.retrieval import Source
 from tests.conftest import make_settings
 from tests.test_finetune_evaluate import resized_t5, write_training_files
+from tests.tiny_t5 import build_tiny_lora_adapter
 
 pytestmark = [
     pytest.mark.usefixtures("one_torch_thread"),
@@ -42,26 +43,6 @@ SOURCES = [
 ]
 NEW_TOKENS = 8
 ADAPTERS = ("alpha", "beta")
-
-
-def noise_adapter(base_dir: Path, out: Path, seed: int) -> Path:
-    """A LoRA adapter (r=4 on q and v) whose B matrices are seeded noise instead of zeros,
-    so that it changes the answer; another seed, another answer."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForSeq2SeqLM
-
-    model = get_peft_model(
-        AutoModelForSeq2SeqLM.from_pretrained(str(base_dir)),
-        LoraConfig(r=4, lora_alpha=8, target_modules=["q", "v"], task_type="SEQ_2_SEQ_LM"),
-    )
-    noise = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "lora_B" in name:
-                param.copy_(torch.randn(param.shape, generator=noise) * 0.5)
-    model.save_pretrained(out)
-    return out
 
 
 def peft_answer(base_dir: Path, adapter: Path | None, prompt: str) -> str:
@@ -83,14 +64,14 @@ def built(tiny_t5_dir, tmp_path_factory) -> dict[str, Path]:
     """Adapters as ``finetune train`` leaves them: ``alpha`` (trained and evaluated),
     ``beta`` (trained, not evaluated), plus the misfits the errors are about."""
     root = tmp_path_factory.mktemp("adapters")
-    alpha = noise_adapter(tiny_t5_dir, root / "alpha", seed=11)
+    alpha = build_tiny_lora_adapter(tiny_t5_dir, root / "alpha", seed=11)
     write_training_files(alpha, tiny_t5_dir, val_loss=1.25, rouge_l=0.41, trainable=2048,
                          total=300_000)
     (alpha / "evaluation.json").write_text(json.dumps({
         "models": {"base": {"label": "base", "rougeL": 0.05, "fact_accuracy": 0.0},
                    "tuned": {"label": "tuned (alpha)", "rougeL": 0.38, "fact_accuracy": 0.5}},
     }))
-    beta = noise_adapter(tiny_t5_dir, root / "beta", seed=22)
+    beta = build_tiny_lora_adapter(tiny_t5_dir, root / "beta", seed=22)
     write_training_files(beta, tiny_t5_dir, val_loss=0.9, rouge_l=0.47)
     (beta / "checkpoints" / "last").mkdir(parents=True)  # resume state: not counted as size
     (beta / "checkpoints" / "last" / "optimizer.bin").write_bytes(b"\0" * 100_000)
@@ -100,7 +81,7 @@ def built(tiny_t5_dir, tmp_path_factory) -> dict[str, Path]:
     for kind, shape in {"width": {"d_model": 32, "d_kv": 8},
                         "depth": {"num_layers": 1, "num_decoder_layers": 1}}.items():
         other = resized_t5(tiny_t5_dir, root / f"t5-{kind}", **shape)
-        misfits[kind] = noise_adapter(other, root / f"misfit-{kind}", seed=33)
+        misfits[kind] = build_tiny_lora_adapter(other, root / f"misfit-{kind}", seed=33)
         write_training_files(misfits[kind], tiny_t5_dir)
     return {"alpha": alpha, "beta": beta, **{f"misfit-{k}": v for k, v in misfits.items()}}
 

@@ -26,7 +26,7 @@ from finetune.metrics import fact_accuracy, rouge
 from finetune.records import Example, dataset_hash, read_split, write_meta, write_split
 from shopbot.retrieval import Source
 from tests.conftest import ROOT, make_settings
-from tests.tiny_t5 import catalog_texts
+from tests.finetune_data import make_trainable_t5
 
 # peft 0.21 calls an API that transformers 5.23 deprecated; not ours to fix.
 pytestmark = [
@@ -156,12 +156,8 @@ def write_training_files(
 
 @pytest.fixture(scope="module")
 def trainable_t5(tmp_path_factory) -> Path:
-    """A tiny T5 that can stop (unlike the never-stopping ``tiny_t5_dir``): training on it
-    makes answers the right length."""
-    from finetune.tiny import make_tiny_t5
-
-    return make_tiny_t5(tmp_path_factory.mktemp("evaluate") / "base", catalog_texts(),
-                        size="small")
+    """Training on a model that can stop makes answers the right length."""
+    return make_trainable_t5(tmp_path_factory.mktemp("evaluate") / "base")
 
 
 def resized_t5(base_dir: Path, out: Path, **shape) -> Path:

@@ -11,54 +11,11 @@ from pathlib import Path
 import pytest
 
 from finetune import jobs
-from finetune.records import Example, write_meta, write_split
+from finetune.modeling import load_tokenizer
 from tests.conftest import make_settings, wait_until
+from tests.finetune_data import make_trainable_t5, write_dataset
 
 SECRET = "sk-job-test-secret-value"
-
-PRODUCTS = [
-    ("Alpine 2 Tent", "$249.00"),
-    ("Halo 500 Rechargeable Lantern", "$64.95"),
-    ("Trailblazer Hiking Boot", "$159.00"),
-    ("Summit 40L Backpack", "$189.50"),
-    ("Riverlight Touring Kayak", "$1,099.00"),
-    ("Enamel Camp Mug", "$12.00"),
-]
-
-
-def write_dataset(directory: Path, tokenizer: str) -> Path:
-    """A small dataset folder in the build-dataset format: price questions about made-up
-    products, one product per group, so the splits never share a product."""
-
-    def example(number: int, name: str, price: str) -> Example:
-        question = f"How much is the {name}?"
-        return Example(
-            id=f"price-{number}",
-            origin="catalog",
-            group=f"product:P{number}",
-            task="price",
-            question=question,
-            answer=f"The {name} costs {price} [1].",
-            input=f"Answer from the sources. [1] {name}. Price: {price}.\nQuestion: {question}",
-            facts=[price],
-        )
-
-    examples = [example(n, name, price) for n, (name, price) in enumerate(PRODUCTS)]
-    counts = {
-        "train": write_split(directory, "train", examples[:4] * 4),
-        "val": write_split(directory, "val", examples[4:5]),
-        "test": write_split(directory, "test", examples[5:]),
-    }
-    write_meta(directory, {"tokenizer": tokenizer, "splits": counts, "examples": sum(counts.values())})
-    return directory
-
-
-def make_trainable_t5(directory: Path) -> Path:
-    """The small tiny T5 of make-tiny-t5, able to stop (unlike the tiny_t5_dir fixture)."""
-    from finetune.tiny import make_tiny_t5
-    from tests.tiny_t5 import catalog_texts
-
-    return make_tiny_t5(directory, catalog_texts(), size="small")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +29,8 @@ def settings(tmp_path, trainable_t5, monkeypatch):
     settings = make_settings(
         data_dir=tmp_path / "data", openai_api_key=SECRET, flan_t5_max_new_tokens=8
     )
-    write_dataset(settings.finetune_dir / "datasets" / "demo", str(trainable_t5))
+    write_dataset(settings.finetune_dir / "datasets" / "demo", load_tokenizer(trainable_t5),
+                  train=16, val=1, test=1)
     return settings
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from finetune.modeling import load_tokenizer
 from shopbot.adapters import read_active
 from shopbot.settings import Settings
 from tests.conftest import ROOT, wait_until
+from tests.finetune_data import make_trainable_t5, write_dataset
 from tests.test_app import app_env, new_app, password_hash, sign_in, small_catalog  # noqa: F401
-from tests.test_finetune_jobs import make_trainable_t5, write_dataset
 
 PAGE = "pages/finetune.py"
 
@@ -30,7 +31,7 @@ def page_text(at: AppTest) -> str:
 def test_staff_train_from_the_page_then_activate_the_adapter(app_env):
     finetune_dir = app_env / "finetune"
     model = make_trainable_t5(finetune_dir / "models" / "tiny")
-    write_dataset(finetune_dir / "datasets" / "demo", str(model))
+    write_dataset(finetune_dir / "datasets" / "demo", load_tokenizer(model), train=16, val=1, test=1)
 
     at = new_app()
     with pytest.raises(ValueError, match="Could not find a navigation page"):

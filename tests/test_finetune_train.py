@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from finetune.records import dataset_hash, read_split, split_path
-from tests.conftest import CATALOG_DIR, ROOT, free_port, make_settings
+from tests.conftest import ROOT, free_port, make_settings
+from tests.finetune_data import make_trainable_t5, write_dataset
 
 EVAL_TOKENS = 12  # generated tokens for validation ROUGE: enough to show words, quick on CPU
 STEPS_PER_EPOCH = 8  # 60 training examples in batches of 8
@@ -31,16 +32,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory) -> Path:
     """A trainable tiny T5 (it can stop: no never_stop), saved like a hub checkpoint."""
-    from finetune.tiny import catalog_texts, make_tiny_t5
-
-    return make_tiny_t5(tmp_path_factory.mktemp("ft-base") / "model",
-                        catalog_texts(CATALOG_DIR), size="small")
+    return make_trainable_t5(tmp_path_factory.mktemp("ft-base") / "model")
 
 
 @pytest.fixture(scope="module")
 def data_dir(base_dir, tmp_path_factory) -> Path:
     from finetune.modeling import load_tokenizer
-    from tests.finetune_data import write_dataset
 
     # 15 validation examples in batches of 4 do not split evenly over two processes.
     return write_dataset(tmp_path_factory.mktemp("ft-data") / "shop", load_tokenizer(base_dir),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
 from docx import Document
 
 from shopbot.service import CatalogService

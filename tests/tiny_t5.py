@@ -43,11 +43,14 @@ def build_tiny_t5(directory: Path | str, texts: Iterable[str]) -> Path:
     return make_tiny_t5(directory, texts, size="small", never_stop=True, seed=SEED)
 
 
-def build_tiny_lora_adapter(base_dir: Path | str, adapter_dir: Path | str) -> Path:
+def build_tiny_lora_adapter(
+    base_dir: Path | str, adapter_dir: Path | str, seed: int = SEED + 1
+) -> Path:
     """Save a LoRA adapter (r=4 on q and v) for the tiny T5 in ``base_dir``.
 
     LoRA initialises B to zero, which would make the adapter a no-op; B is filled with
-    seeded noise instead so that the adapted model generates different text. The saved
+    seeded noise instead so that the adapted model generates different text (another
+    ``seed``, another text). The saved
     ``adapter_config.json`` names ``base_dir`` as its base model.
     """
     import torch
@@ -58,7 +61,7 @@ def build_tiny_lora_adapter(base_dir: Path | str, adapter_dir: Path | str) -> Pa
     base = AutoModelForSeq2SeqLM.from_pretrained(str(base_dir))
     config = LoraConfig(r=4, lora_alpha=8, target_modules=["q", "v"], task_type="SEQ_2_SEQ_LM")
     model = get_peft_model(base, config)
-    noise = torch.Generator().manual_seed(SEED + 1)
+    noise = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in model.named_parameters():
             if "lora_B" in name:
