@@ -87,7 +87,8 @@ def make_tiny_t5(
 ) -> Path:
     """Train a tokenizer on ``texts`` and save it with a random T5 of ``size`` in ``directory``.
 
-    ``never_stop`` zeroes the output row of ``</s>`` so greedy decoding always runs to
+    ``never_stop`` zeroes the output row of ``</s>`` and suppresses it in the saved
+    generation config, so greedy decoding always runs to
     ``max_new_tokens`` (tests use it to check streaming and length limits exactly); leave it
     off for a model that is to be trained.
     """
@@ -138,6 +139,9 @@ def make_tiny_t5(
     if never_stop:
         with torch.no_grad():
             model.lm_head.weight[tokenizer.eos_token_id].zero_()
+        # A zero row still wins when every other logit is negative (an adapter can make
+        # that happen), so generation is also told never to pick ``</s>``.
+        model.generation_config.suppress_tokens = [tokenizer.eos_token_id]
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     (directory / "tiny_t5.json").write_text(
