@@ -894,22 +894,17 @@ def _clip(text: str, limit: int = 120) -> str:
 def retrieve_many(
     service: CatalogService, questions: Iterable[str], k: int
 ) -> dict[str, list[Source]]:
-    """``service.search(question, k)`` for many questions: the questions embedded in one
-    batch (the slow part) and the store queried a few hundred at a time, instead of one by
-    one. Same vectors, same store query, same conversion to sources."""
-    from shopbot.retrieval import Source
-
+    """``service.search(question, k)`` for many questions: the questions are embedded in one
+    batch (the slow part), then each goes through the same hybrid retriever with its vector,
+    so the context is exactly what the bot would retrieve."""
     unique = list(dict.fromkeys(q.strip() for q in questions if q.strip()))
     if not unique:
         return {}
     log.info("build-dataset: retrieving sources for %d questions", len(unique))
     vectors = service.embeddings.embed_documents(unique)
     return {
-        question: [
-            Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
-            for chunk_id, text, meta, distance in rows
-        ]
-        for question, rows in zip(unique, service.store.query_many(vectors, k))
+        question: service.retrieve(question, k, vector=vector).sources
+        for question, vector in zip(unique, vectors)
     }
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from pages.common import catalog_service, require_staff
 from shopbot.ingest import supported_suffixes
+from shopbot.store import format_time
 
 require_staff()
 service = catalog_service()
@@ -23,7 +24,8 @@ st.subheader("Add or update files")
 st.caption(
     "Store exports (CSV, XLSX, JSON), spec sheets (PDF), product pages (HTML), policies "
     f"(DOCX) and FAQs (Markdown, text), up to {settings.max_file_mb:g} MB each. A file with "
-    "the same name as an existing document replaces it."
+    "the same name as an existing document replaces it, and a product row replaces the "
+    "record of the same SKU in other files (the latest upload wins), e.g. a price update."
 )
 uploads = st.file_uploader(
     "Catalog files",
@@ -43,6 +45,7 @@ if uploads and st.button("Ingest", type="primary", icon=":material/upload:"):
                 "result": result.status,
                 "products": result.products,
                 "chunks": result.chunks,
+                "replaced": result.replaced,
                 "seconds": result.seconds,
                 "reason": result.error,
             }
@@ -74,7 +77,8 @@ else:
                 "kind": d.kind,
                 "products": d.products,
                 "chunks": d.chunks,
-                "ingested": d.ingested_at.replace("T", " ").replace("+00:00", " UTC"),
+                "updated": format_time(d.last_updated),
+                "superseded": d.superseded_note(),
                 "id": d.doc_id,
             }
             for d in documents
@@ -89,8 +93,13 @@ else:
     delete, reindex = st.columns(2)
     confirm = delete.checkbox(f"Yes, delete {by_id[chosen].source} and everything learnt from it")
     if delete.button("Delete document", icon=":material/delete:", disabled=not confirm):
-        service.delete_document(chosen)
+        outcome = service.remove_document(chosen)
         st.toast(f"Deleted {by_id[chosen].source}")
+        for restored in outcome.restored:
+            if restored.ok:
+                st.toast(f"Restored the products it had replaced in {restored.source}")
+            else:
+                st.toast(f"{restored.source}: {restored.error}")
         st.rerun()
     if reindex.button("Re-index all documents", icon=":material/refresh:"):
         bar = st.progress(0.0, text="Re-indexing…")

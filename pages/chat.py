@@ -1,5 +1,6 @@
 """Shopper chat: questions in, streamed answers out, with the products and passages they
-came from, and a thumbs up/down per answer."""
+came from, a thumbs up/down per answer, standing filters as removable chips, and
+comparison tables built from the catalog records."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from pages.common import (
     active_assistant,
     answer_markdown,
     catalog_service,
+    comparison_message,
+    comparison_tray,
+    render_comparison,
+    render_corrections,
     render_sources,
     save_feedback,
 )
+from shopbot.constraints import Constraints
 from shopbot.generators import GeneratorUnavailable, Turn
 
 STARTERS = [
@@ -27,6 +33,8 @@ service = catalog_service()
 state = st.session_state
 state.setdefault("messages", [])
 state.setdefault("session_id", uuid.uuid4().hex)
+# The shopper's standing filters (budget, brand, colour, size, stock): on until removed.
+state.setdefault("filters", {})
 
 # Read the question first (the input is pinned to the bottom wherever it is called), so that
 # "New chat" is already enabled in the run that answers the first question.
@@ -37,6 +45,7 @@ header, reset = st.columns([5, 1], vertical_alignment="bottom")
 header.title("Ask our shop assistant")
 if reset.button("New chat", icon=":material/add_comment:", disabled=not (state.messages or prompt)):
     state.messages = []
+    state.filters = {}
     st.rerun()
 
 if service.is_empty():
@@ -49,7 +58,10 @@ for index, message in enumerate(state.messages):
     with st.chat_message(message["role"]):
         st.markdown(answer_markdown(message["content"]))
         if message["role"] == "assistant":
-            render_sources(message.get("sources", []))
+            if message.get("comparison"):
+                render_comparison(message["comparison"])
+            render_corrections(message)
+            render_sources(message.get("sources", []), compare_key=f"m{index}")
             save_feedback(index, message)
 
 
@@ -68,13 +80,17 @@ if prompt:
         st.markdown(answer_markdown(prompt))
     with st.chat_message("assistant"):
         try:
-            stream = active_assistant().stream(prompt, history)
+            stream = active_assistant().stream(
+                prompt, history, Constraints.from_dict(state.filters)
+            )
         except GeneratorUnavailable as exc:
             st.error(f"The assistant is not set up yet: {exc}")
             state.messages.pop()
             st.stop()
         text = st.write_stream(answer_markdown(piece) for piece in stream)
         answer = stream.complete()
+        if answer.constraints is not None:
+            state.filters = answer.constraints.remembered().to_dict()
         message = {
             "role": "assistant",
             "content": answer.text or str(text),
@@ -82,7 +98,40 @@ if prompt:
             "question": prompt,
             "standalone_question": answer.standalone_question,
             "generator": answer.generator,
+            "comparison": answer.comparison.to_dict() if answer.comparison else None,
+            "corrections": [c.to_dict() for c in answer.corrections],
+            "flagged": list(answer.flagged),
         }
         state.messages.append(message)
-        render_sources(message["sources"])
+        if message["comparison"]:
+            render_comparison(message["comparison"])
+        render_corrections(message)
+        render_sources(message["sources"], compare_key=f"m{len(state.messages) - 1}")
         save_feedback(len(state.messages) - 1, message)
+
+
+def _drop_filter(chip: str) -> None:
+    state.filters = Constraints.from_dict(state.filters).without(chip).to_dict()
+
+
+# Standing filters as chips above the input; a click removes one.
+chips = Constraints.from_dict(state.filters).chips()
+if chips:
+    with st.container(horizontal=True, vertical_alignment="center", key="filter_chips"):
+        st.caption("Filters on:")
+        for chip in chips:
+            st.button(
+                chip,
+                key=f"drop-filter-{chip}",
+                icon=":material/close:",
+                help="Remove this filter from the next answers",
+                on_click=_drop_filter,
+                args=(chip,),
+                type="tertiary",
+            )
+
+# Products picked with the cards' "Compare" boxes; the table joins the chat.
+made = comparison_tray(service)
+if made is not None:
+    state.messages.append(comparison_message(made))
+    st.rerun()

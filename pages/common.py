@@ -175,10 +175,13 @@ def _link(url: str) -> bool:
     return urlparse(url or "").scheme in {"http", "https"}
 
 
-def render_sources(sources: list[dict[str, Any]]) -> None:
-    """Product cards for products, expandable citations for passages, numbered as cited."""
+def render_sources(sources: list[dict[str, Any]], compare_key: str | None = None) -> None:
+    """Product cards for products, expandable citations for passages, numbered as cited.
+    Each product card has a "Compare" box (see :func:`comparison_tray`); ``compare_key``
+    tells one answer's boxes from another's (default: this list of sources)."""
     if not sources:
         return
+    compare_scope = compare_key or f"{id(sources):x}"
     # One card per product, however many of its files were retrieved (the CSV row, its page,
     # its spec sheet); the card lists every source number the answer may cite for it.
     products: dict[str, tuple[list[int], dict[str, Any]]] = {}
@@ -211,8 +214,12 @@ def render_sources(sources: list[dict[str, Any]]) -> None:
                 if product.get("brand"):
                     facts.append(product["brand"])
                 st.caption(" · ".join(md_escape(f) for f in facts))
+                if product.get("note"):  # shown although it does not fit the filters
+                    st.caption(f":orange[{md_escape(product['note'].capitalize())}]")
                 if _link(product.get("url", "")):
                     st.link_button("View product", product["url"], width="stretch")
+                if product.get("id"):
+                    _compare_box(compare_scope, product)
     for number, passage in passages:
         where = passage.get("source", "")
         if passage.get("page"):
@@ -220,6 +227,147 @@ def render_sources(sources: list[dict[str, Any]]) -> None:
         label = f"[{number}] {passage.get('title', '')} — {passage.get('section', '')} ({where})"
         with st.expander(label):
             st.text(passage.get("snippet", ""))
+
+
+def render_corrections(message: dict[str, Any]) -> None:
+    """A caption under an answer saying what the catalog check changed: "Checked against the
+    catalog: price of Alpine 2 Tent corrected to $349.00". Reads the message's
+    "corrections" (``Correction.to_dict()`` items) and "flagged" (sentences)."""
+    corrections = message.get("corrections") or []
+    flagged = message.get("flagged") or []
+    if not corrections and not flagged:
+        return
+    parts = [
+        f"{c.get('field') or 'value'} of {c.get('title') or c.get('source_id', '')} "
+        f"corrected to {c.get('new', '')}"
+        for c in corrections
+    ]
+    if flagged:
+        count = len(flagged)
+        parts.append(
+            f"{count} sentence{'s' if count > 1 else ''} not confirmed by the catalog (marked ⚠)"
+        )
+    st.caption(md_escape("Checked against the catalog: " + "; ".join(parts)))
+
+
+# -- comparing products ------------------------------------------------------------------
+
+_PICK = "compare_pick"  # widget keys: f"{_PICK}|{scope}|{product id}"
+
+
+def _compare_box(scope: str, product: dict[str, Any]) -> None:
+    product_id = str(product["id"])
+    key = f"{_PICK}|{scope}|{product_id}"
+    if key not in st.session_state:  # a new card of a product already picked starts ticked
+        st.session_state[key] = product_id in st.session_state.get("compare_ids", [])
+    st.checkbox(
+        "Compare",
+        key=key,
+        on_change=_toggle_compare,
+        args=(key, product_id, str(product.get("title", ""))),
+        help="Tick two to four products, then press Compare below the chat",
+    )
+
+
+def _toggle_compare(key: str, product_id: str, title: str) -> None:
+    from shopbot.compare import MAX_PRODUCTS
+
+    state = st.session_state
+    picked: list[str] = state.setdefault("compare_ids", [])
+    checked = bool(state.get(key))
+    if checked and product_id not in picked:
+        if len(picked) >= MAX_PRODUCTS:
+            state[key] = False
+            st.toast(f"You can compare up to {MAX_PRODUCTS} products at a time.")
+            return
+        picked.append(product_id)
+        state.setdefault("compare_titles", {})[product_id] = title
+    elif not checked and product_id in picked:
+        picked.remove(product_id)
+    # The same product's box on other answers' cards follows.
+    for other in [k for k in state if isinstance(k, str) and k.startswith(f"{_PICK}|")]:
+        if other != key and other.endswith(f"|{product_id}"):
+            state[other] = checked
+
+
+def _clear_compare() -> None:
+    state = st.session_state
+    state["compare_ids"] = []
+    for key in [k for k in state if isinstance(k, str) and k.startswith(f"{_PICK}|")]:
+        del state[key]
+
+
+def _make_comparison(service: CatalogService) -> None:
+    from shopbot.compare import compare_ids
+
+    picked = list(st.session_state.get("compare_ids", []))
+    comparison = compare_ids(service.store, picked)
+    st.session_state["pending_comparison"] = comparison.to_dict()
+    _clear_compare()
+
+
+def comparison_tray(service: CatalogService) -> dict[str, Any] | None:
+    """The products picked with the cards' "Compare" boxes and a "Compare N products" button.
+    Returns the comparison (``Comparison.to_dict()``) once, in the run after the button is
+    pressed, for the page to add to the chat (see :func:`comparison_message`); else None."""
+    state = st.session_state
+    pending = state.pop("pending_comparison", None)
+    picked: list[str] = state.get("compare_ids", [])
+    if picked:
+        titles = state.get("compare_titles", {})
+        with st.container(border=True):
+            names = ", ".join(md_escape(titles.get(i) or i) for i in picked)
+            st.caption(f"Picked to compare: {names}")
+            go, clear = st.columns([3, 1])
+            go.button(
+                f"Compare {len(picked)} products" if len(picked) > 1
+                else "Pick one more to compare",
+                key="compare_go",
+                type="primary",
+                disabled=len(picked) < 2,
+                on_click=_make_comparison,
+                args=(service,),
+                icon=":material/compare_arrows:",
+                width="stretch",
+            )
+            clear.button("Clear", key="compare_clear", on_click=_clear_compare, width="stretch")
+    return pending
+
+
+def comparison_message(comparison: dict[str, Any]) -> dict[str, Any]:
+    """A chat message that shows a comparison: its one-line summary as the text, the table
+    drawn by :func:`render_comparison` from ``message["comparison"]``."""
+    from shopbot.compare import Comparison
+
+    return {
+        "role": "assistant",
+        "content": Comparison.from_dict(comparison).summary(),
+        "comparison": comparison,
+        "sources": [],
+    }
+
+
+def render_comparison(comparison: dict[str, Any]) -> None:
+    """A comparison table: one column per product (its name as the header), one row per
+    fact, the values as the catalog records state them."""
+    import pandas as pd
+
+    from shopbot.compare import MISSING_VALUE, Comparison
+
+    table = Comparison.from_dict(comparison)
+    if table.products:
+        rows = table.rows()
+        frame = pd.DataFrame(
+            [
+                [md_escape(v) if v not in (None, "") else MISSING_VALUE for v in values]
+                for _, values in rows
+            ],
+            index=[md_escape(label) for label, _ in rows],
+            columns=[md_escape(name) for name in table.columns()],
+        )
+        st.table(frame)
+    if table.missing:
+        st.caption("Not found in the catalog: " + ", ".join(md_escape(m) for m in table.missing))
 
 
 def save_feedback(index: int, message: dict[str, Any]) -> None:

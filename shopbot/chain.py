@@ -4,7 +4,9 @@ Built with LCEL so each stage is a named, swappable Runnable::
 
     condense  : LLM rewrite of a follow-up (generators with an LLM) or rules (without one)
     retrieve  : standalone question -> ranked Sources from the catalog store
-    generate  : the generator streams text from the question, history and numbered sources
+    generate  : the generator streams text from the question, history and numbered sources;
+                each sentence's prices, stock and specs are checked against the records it
+                cites before it is passed on (shopbot/factcheck.py)
 
 ``chain.stream`` yields the sources before the first piece of text, so a UI can draw the
 product cards while the answer is still being written.
@@ -18,12 +20,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shopbot.factcheck import CheckedStream, CheckResult
 from shopbot.generators.base import Generator, GeneratorFailed, Turn
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
-    from shopbot.retrieval import Source
+    from shopbot.compare import Comparison
+    from shopbot.constraints import Constraints
+    from shopbot.factcheck import Correction
+    from shopbot.retrieval import Retrieval, Source
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +50,35 @@ class Answer:
     standalone_question: str
     generator: str
     failed: bool = False
+    # How the sources were found: the constraints applied and whether nothing fit them.
+    retrieval: Retrieval | None = None
+    # What the catalog check changed: values corrected from the cited records, and the
+    # sentences (as generated) it could not confirm, which the text marks.
+    corrections: list[Correction] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+    @property
+    def constraints(self) -> Constraints | None:
+        """The filters this answer applied (to remember for the next question)."""
+        return self.retrieval.constraints if self.retrieval else None
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """For "compare A and B": the products side by side, from their records."""
+        return self.retrieval.comparison if self.retrieval else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "filters": self.constraints.chips() if self.constraints else [],
+            "relaxed": bool(self.retrieval and self.retrieval.relaxed),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
             "answer": self.text,
             "sources": [s.to_dict() for s in self.sources],
             "question": self.question,
             "standalone_question": self.standalone_question,
             "generator": self.generator,
+            "corrections": [c.to_dict() for c in self.corrections],
+            "flagged": list(self.flagged),
         }
 
 
@@ -66,6 +93,9 @@ class AnswerStream:
     sources: list[Source] = field(default_factory=list)
     standalone_question: str = ""
     answer: Answer | None = None
+    retrieval: Retrieval | None = None
+    # Filled by the chain's catalog check while the text streams (see build_rag_chain).
+    fact_check: CheckResult | None = None
 
     def __post_init__(self) -> None:
         # Run the chain up to the first piece of text: condense and retrieve happen now.
@@ -81,6 +111,8 @@ class AnswerStream:
             for event in self._events:
                 if "standalone" in event:
                     self.standalone_question = event["standalone"]
+                if "retrieval" in event:
+                    self.retrieval = event["retrieval"]
                 if "sources" in event:
                     self.sources = list(event["sources"])
                 yield event
@@ -108,6 +140,9 @@ class AnswerStream:
             standalone_question=self.standalone_question,
             generator=self.generator,
             failed=self._failed,
+            retrieval=self.retrieval,
+            corrections=list(self.fact_check.corrections) if self.fact_check else [],
+            flagged=list(self.fact_check.flagged) if self.fact_check else [],
         )
 
     def complete(self) -> Answer:
@@ -146,11 +181,14 @@ def condense_by_rules(question: str, history: Sequence[Turn]) -> str:
     return " — ".join([*context, question.strip()])
 
 
-def build_rag_chain(
-    retrieve: Callable[[str], list[Source]], generator: Generator
-) -> Runnable:
-    """The LCEL chain. Input: {"question": str, "history": [Turn]}; output (invoke) or
-    streamed chunks (stream): "standalone", then "sources", then "text" pieces."""
+# retrieve(standalone question, remembered constraints, asked=the shopper's own words)
+Retrieve = Callable[..., "Retrieval"]
+
+
+def build_rag_chain(retrieve: Retrieve, generator: Generator) -> Runnable:
+    """The LCEL chain. Input: {"question": str, "history": [Turn], "constraints":
+    Constraints | None (remembered from earlier turns)}; output (invoke) or streamed chunks
+    (stream): "standalone", then "retrieval" and "sources", then "text" pieces."""
     from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnablePassthrough
 
     def condense(inputs: dict[str, Any]) -> str:
@@ -168,15 +206,26 @@ def build_rag_chain(
         inputs: dict[str, Any] = {}
         for chunk in chunks:
             inputs.update(chunk)
-        yield from generator.generate(
-            inputs["question"], inputs.get("history") or [], inputs["sources"]
+        note = inputs["retrieval"].note
+        if note:  # nothing fits the filters: say so before the closest matches
+            yield note + "\n\n"
+        # Every price, stock level and spec is checked against the records the sentence
+        # cites before the shopper sees it (shopbot/factcheck.py); "fact_check" collects
+        # what was corrected or flagged, for the Answer.
+        yield from CheckedStream(
+            generator.generate(inputs["question"], inputs.get("history") or [], inputs["sources"]),
+            inputs["sources"],
+            result=inputs.get("fact_check"),
         )
 
     return (
         RunnablePassthrough.assign(standalone=RunnableLambda(condense).with_config(run_name="condense"))
         | RunnablePassthrough.assign(
-            sources=RunnableLambda(lambda x: retrieve(x["standalone"])).with_config(run_name="retrieve")
+            retrieval=RunnableLambda(
+                lambda x: retrieve(x["standalone"], x.get("constraints"), asked=x["question"])
+            ).with_config(run_name="retrieve")
         )
+        | RunnablePassthrough.assign(sources=lambda x: x["retrieval"].sources)
         | RunnablePassthrough.assign(
             text=RunnableGenerator(generate).with_config(run_name="generate")
         )
@@ -186,13 +235,38 @@ def build_rag_chain(
 class ShopAssistant:
     """The chain bound to a catalog and a generator: what the app, CLI and API call."""
 
-    def __init__(self, retrieve: Callable[[str], list[Source]], generator: Generator) -> None:
+    def __init__(self, retrieve: Retrieve, generator: Generator) -> None:
         self.generator = generator
         self.chain = build_rag_chain(retrieve, generator)
 
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> AnswerStream:
-        events = self.chain.stream({"question": question, "history": list(history)})
-        return AnswerStream(question=question, generator=self.generator.name, _events=events)
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        constraints: Constraints | None = None,
+    ) -> AnswerStream:
+        """Answer ``question``; ``constraints`` are the shopper's remembered filters (the
+        answer's ``constraints`` are the ones to remember for the next turn)."""
+        fact_check = CheckResult(text="")
+        events = self.chain.stream(
+            {
+                "question": question,
+                "history": list(history),
+                "constraints": constraints,
+                "fact_check": fact_check,
+            }
+        )
+        return AnswerStream(
+            question=question,
+            generator=self.generator.name,
+            _events=events,
+            fact_check=fact_check,
+        )
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        return self.stream(question, history).complete()
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        constraints: Constraints | None = None,
+    ) -> Answer:
+        return self.stream(question, history, constraints).complete()

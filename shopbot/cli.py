@@ -1,5 +1,6 @@
-"""``python -m shopbot``: ingest catalog files, manage documents, search, answer, score answers
-on a labelled question set, serve the HTTP API and manage its keys, set the staff password.
+"""``python -m shopbot``: ingest catalog files, manage documents, search, compare products,
+answer, score answers on a labelled question set, serve the HTTP API and manage its keys, set
+the staff password.
 
 Results go to stdout (text, or JSON with ``--json``); progress and logs go to stderr.
 """
@@ -75,6 +76,16 @@ def _build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
     ask.add_argument("--json", action="store_true", help='print {"answer": ..., "sources": [...]}')
     ask.set_defaults(handler=_cmd_ask)
+
+    compare = commands.add_parser(
+        "compare", help="compare products side by side, from their catalog records"
+    )
+    compare.add_argument(
+        "products", nargs="+", metavar="NAME_OR_SKU",
+        help='2 to 4 product names as the catalog lists them ("Alpine 2 Tent") or SKUs',
+    )
+    compare.add_argument("--json", action="store_true", help="print the table as JSON")
+    compare.set_defaults(handler=_cmd_compare)
 
     chat = commands.add_parser("chat", help="an interactive conversation that keeps history")
     chat.add_argument("--generator", help="auto, extractive, openai, flan-t5 (default: SHOPBOT_GENERATOR)")
@@ -179,6 +190,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     else:
         for r in results:
             detail = r.error if r.status == "failed" else f"{r.products} products, {r.chunks} chunks"
+            if r.replaced:
+                detail += f", replaced {r.replaced} older product records (same SKU)"
             print(f"{r.status:<9}  {r.source}  {detail}")
         print(", ".join(f"{n} {s}" for s, n in summary.items()))
     return 1 if summary["failed"] else 0
@@ -195,15 +208,38 @@ def _cmd_docs_list(args: argparse.Namespace) -> int:
     if not docs:
         print("No documents. Add some with: python -m shopbot ingest PATH")
         return 0
-    rows = [(d.doc_id, d.source, d.kind, str(d.products), str(d.chunks), d.ingested_at) for d in docs]
-    _print_table(("id", "source", "kind", "products", "chunks", "ingested_at"), rows)
+    from shopbot.store import format_time
+
+    rows = [
+        (
+            d.doc_id,
+            d.source,
+            d.kind,
+            str(d.products),
+            str(d.chunks),
+            d.ingested_at,
+            format_time(d.last_updated),
+            d.superseded_note(),
+        )
+        for d in docs
+    ]
+    _print_table(
+        ("id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded"),
+        rows,
+    )
     return 0
 
 
 def _cmd_docs_delete(args: argparse.Namespace) -> int:
     service = _service()
-    if service.delete_document(args.doc_id):
+    outcome = service.remove_document(args.doc_id)
+    if outcome.deleted:
         print(f"deleted {args.doc_id}")
+        for result in outcome.restored:
+            if result.ok:
+                print(f"restored {result.source} ({result.products} products)")
+            else:
+                print(f"warning: {result.source}: {result.error}", file=sys.stderr)
         return 0
     print(
         f"error: no document with id {args.doc_id!r}; `python -m shopbot docs list` shows the ids",
@@ -239,6 +275,46 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compare -----------------------------------------------------------------------------
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from shopbot.compare import MAX_PRODUCTS, Comparison, resolve_products
+
+    if not 2 <= len(args.products) <= MAX_PRODUCTS:
+        print(
+            f"error: name 2 to {MAX_PRODUCTS} products, e.g. "
+            'python -m shopbot compare "Alpine 2 Tent" RL-TNT-003',
+            file=sys.stderr,
+        )
+        return 2
+    service = _service()
+    records = resolve_products(service.store, args.products)
+    missing = [name for name, record in zip(args.products, records) if record is None]
+    if missing:
+        for name in missing:
+            print(
+                f"error: no product matches {name!r}. Type its name as the catalog lists it "
+                f"or its SKU; `python -m shopbot search {json.dumps(name)}` shows the closest "
+                "products.",
+                file=sys.stderr,
+            )
+        return 2
+    comparison = Comparison.from_records(r for r in records if r is not None)
+    if len(comparison.products) < 2:
+        print(
+            f"error: {', '.join(repr(n) for n in args.products)} all name the same product "
+            f"({comparison.products[0]['title']}); name two different ones",
+            file=sys.stderr,
+        )
+        return 2
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(comparison.to_markdown())
+    return 0
+
+
 # -- ask / chat --------------------------------------------------------------------------
 
 
@@ -259,7 +335,15 @@ def _print_sources(sources: Sequence[Any]) -> None:
     for number, source in enumerate(sources, start=1):
         price = f", {source.price:,.2f} {source.currency or ''}".rstrip() if source.price is not None else ""
         where = source.source + (f" p.{source.page}" if source.page else "")
-        print(f"  [{number}] {source.title}{price} ({where})")
+        note = f" — {source.note}" if getattr(source, "note", "") else ""
+        print(f"  [{number}] {source.title}{price} ({where}){note}")
+
+
+def _print_extras(answer: Any) -> None:
+    """What an answer shows besides its text: a comparison table from the records."""
+    if answer.comparison is not None:
+        print()
+        print(answer.comparison.to_markdown())
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -283,6 +367,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         for piece in stream:
             print(piece, end="", flush=True)
         print()
+        _print_extras(stream.complete())
         _print_sources(stream.sources)
         return 1 if stream.answer and stream.answer.failed else 0
     except GeneratorUnavailable as exc:
@@ -291,13 +376,19 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
+    from shopbot.constraints import Constraints
     from shopbot.generators import GeneratorUnavailable, Turn
 
     assistant = _assistant(args)
     history: list[Turn] = []
+    # Budget, brand, colour, size and stock filters stay on until dropped or changed.
+    filters = Constraints()
     interactive = sys.stdin.isatty()
     if interactive:
-        print(f"shopbot chat ({assistant.generator.name}). Empty line or Ctrl-D to leave.")
+        print(
+            f"shopbot chat ({assistant.generator.name}). Empty line or Ctrl-D to leave; "
+            "/drop FILTER (or /drop all) removes a remembered filter."
+        )
     while True:
         try:
             question = input("you> " if interactive else "")
@@ -305,8 +396,19 @@ def _cmd_chat(args: argparse.Namespace) -> int:
             break
         if not question.strip() or question.strip().lower() in {"exit", "quit"}:
             break
+        if question.strip().startswith("/drop"):
+            chip = question.strip()[len("/drop"):].strip()
+            if chip == "all":
+                filters = Constraints()
+            elif chip in filters.chips():
+                filters = filters.without(chip)
+            else:
+                print(f"no filter {chip!r}; active: {', '.join(filters.chips()) or 'none'}")
+                continue
+            print(f"filters: {', '.join(filters.chips()) or 'none'}")
+            continue
         try:
-            stream = assistant.stream(question, history)
+            stream = assistant.stream(question, history, filters)
         except GeneratorUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
@@ -314,8 +416,14 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         for piece in stream:
             print(piece, end="", flush=True)
         print()
+        answer = stream.complete()
+        _print_extras(answer)
         _print_sources(stream.sources)
-        history += [Turn("user", question), Turn("assistant", stream.answer.text)]
+        if answer.constraints is not None:
+            filters = answer.constraints.remembered()
+        if filters:
+            print(f"(filters: {', '.join(filters.chips())})")
+        history += [Turn("user", question), Turn("assistant", answer.text)]
     return 0
 
 

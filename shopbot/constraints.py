@@ -22,6 +22,13 @@ _AND_SPLIT = re.compile(r"\s*(?:&|\band\b|\+)\s*", re.I)
 # Single words that name things on their own even though they are not plural.
 _MASS_NOUNS = {"apparel", "furniture", "clothing", "footwear", "cookware", "drinkware",
                "knitwear", "luggage", "electronics", "optics"}
+# A shopper's word -> catalog words for the same kind of thing (first one the catalog uses).
+_CATEGORY_SYNONYMS = {
+    "clothing": ("apparel", "clothes"), "clothes": ("apparel", "clothing"),
+    "garment": ("apparel", "clothing"), "shoe": ("footwear", "shoes"),
+    "footwear": ("shoes",), "rucksack": ("backpacks",),
+    "torch": ("flashlights", "lighting"), "cookware": ("cook", "kitchen"),
+}
 # Words after a brand that mean the shop, not the brand ("Ridgeline Outfitters' returns").
 _SHOP_WORDS = {"outfitters", "outfitter", "store", "stores", "shop", "website", "site", "team",
                "support", "customer", "warehouse", "gift"}
@@ -196,6 +203,11 @@ class Facets:
                 index.setdefault(key, ("colour", key))
         for colour in _BASE_COLOURS:
             index.setdefault(colour, ("colour", colour))
+        # Shoppers' words for what catalogs call otherwise, where the catalog uses the word.
+        for word, targets in _CATEGORY_SYNONYMS.items():
+            target = next((index[norm(t)] for t in targets if norm(t) in index), None)
+            if target is not None and target[0] == "category":
+                index.setdefault(norm(word), target)
         self._index = {k: v for k, v in index.items() if k}
         self._paths: dict[str, set[str]] = {}
         self._longest = max((len(k.split()) for k in self._index), default=1)
@@ -218,6 +230,12 @@ class Facets:
         sides = [s for s in _AND_SPLIT.split(name) if s]
         if len(sides) > 1 and not whole_only:
             phrases.extend(norm(s) for s in sides if self._names_a_thing(s))
+            # "Expedition & 4-Season Tents": "expedition tents" names it too.
+            if self._names_a_thing(sides[-1]):
+                noun = norm(sides[-1]).split()[-1]
+                phrases.extend(
+                    f"{norm(s)} {noun}" for s in sides[:-1] if not self._names_a_thing(s)
+                )
         return [p for p in phrases if p]
 
     def paths_for(self, category: str) -> set[str]:
@@ -363,6 +381,83 @@ class Constraints:
 
     def describe(self) -> str:
         return ", ".join(self.chips())
+
+    # -- remembering across turns ------------------------------------------------------------
+
+    def remembered(self) -> Constraints:
+        """What carries over to the next question: budget, brand, colour, size and stock
+        (category, sort and words belong to the question that asked them)."""
+        return Constraints(
+            price_min=self.price_min, price_max=self.price_max, currency=self.currency,
+            brands=set(self.brands), colours=set(self.colours), sizes=set(self.sizes),
+            in_stock=self.in_stock,
+        )
+
+    def without(self, chip: str) -> Constraints:
+        """A copy without the constraint that ``chips()`` labels ``chip`` (the shopper
+        removed it)."""
+        out = Constraints(**{**self.to_dict(), "brands": set(self.brands),
+                             "categories": set(self.categories),
+                             "category_paths": set(self.category_paths),
+                             "colours": set(self.colours), "sizes": set(self.sizes)})
+        for single in Constraints(price_min=self.price_min, price_max=self.price_max,
+                                  currency=self.currency).chips():
+            if chip == single:
+                out.price_min = out.price_max = None
+        if chip in ("cheapest first", "most expensive first"):
+            out.sort = None
+        if chip in ("in stock", "out of stock"):
+            out.in_stock = None
+        out.brands = {b for b in out.brands if chip != f"brand: {b}"}
+        if chip.startswith("category: "):
+            out.categories = {c for c in out.categories if chip != f"category: {c}"}
+            out.category_paths = set()  # re-derived by the next parse
+        out.colours = {c for c in out.colours if chip != f"colour: {c}"}
+        out.sizes = {s for s in out.sizes if chip != f"size {s}"}
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able (session state, the API)."""
+        return {
+            "price_min": self.price_min, "price_max": self.price_max, "currency": self.currency,
+            "sort": self.sort, "brands": sorted(self.brands),
+            "categories": sorted(self.categories), "category_paths": sorted(self.category_paths),
+            "colours": sorted(self.colours), "sizes": sorted(self.sizes),
+            "in_stock": self.in_stock, "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Constraints:
+        data = dict(data or {})
+        for name in ("brands", "categories", "category_paths", "colours", "sizes"):
+            data[name] = set(data.get(name) or ())
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def remember(remembered: Constraints, new: Constraints) -> Constraints:
+    """The constraints for a new question: what it asks, plus what was asked before and is
+    not changed by it. Budget, brand, colour, size and stock carry over; category, sort and
+    the words are the new question's own (a new subject is not filtered by an old one)."""
+    if not remembered:
+        return new
+    price_min, price_max, currency = new.price_min, new.price_max, new.currency
+    if price_min is None and price_max is None:
+        price_min, price_max = remembered.price_min, remembered.price_max
+        currency = remembered.currency
+    return Constraints(
+        price_min=price_min,
+        price_max=price_max,
+        currency=currency,
+        sort=new.sort,
+        brands=set(new.brands or remembered.brands),
+        categories=set(new.categories),
+        category_paths=set(new.category_paths),
+        colours=set(new.colours or remembered.colours),
+        sizes=set(new.sizes or remembered.sizes),
+        in_stock=new.in_stock if new.in_stock is not None else remembered.in_stock,
+        text=new.text,
+    )
 
 
 # --------------------------------------------------------------------------- parsing

@@ -12,6 +12,9 @@ A question set is a JSONL file, one question per line::
 
 Metrics (per question, then averaged over the questions they apply to, overall and per kind):
 
+Top k
+    The first k *slots*: a product's chunks (its record, its spec sheet, its page) fill one
+    slot, as they fill one card in the chat; each other passage fills one.
 Recall@k
     hits / min(k, |targets|), where targets are ``expected_ids`` + ``expected_sources`` and a
     target is hit when a top-k source has it as its id or its source file (or one of the
@@ -263,12 +266,25 @@ def source_keys(source: Source | Mapping[str, Any]) -> set[str]:
     return {str(get("id", "")), str(get("source", ""))} - {""}
 
 
+def top_slots(sources: Sequence[Any], k: int) -> list[Any]:
+    """The sources of the first ``k`` products or passages: a product's chunks (its record,
+    its spec sheet) share one slot, as they share one card in the chat."""
+    ids: list[str] = []
+    for source in sources:
+        key = str(_get(source, "id"))
+        if key not in ids:
+            if len(ids) == k:
+                break
+            ids.append(key)
+    return [s for s in sources if str(_get(s, "id")) in ids]
+
+
 def recall_at_k(question: Question, sources: Sequence[Any], k: int = 5) -> float | None:
     """hits / min(k, |targets|); None when the question has no targets."""
     targets = question.targets
     if not targets:
         return None
-    keys = set().union(*(source_keys(s) for s in sources[:k])) if sources else set()
+    keys = set().union(*(source_keys(s) for s in top_slots(sources, k))) if sources else set()
     hits = sum(
         1 for t in targets if t in keys or any(a in keys for a in question.aliases.get(t, ()))
     )
@@ -283,7 +299,9 @@ def filter_precision(
     constraints = question.filters
     if not constraints:
         return None
-    hits = [_get(s, "id") for s in sources[:k] if _get(s, "kind") == "product"]
+    hits = list(
+        dict.fromkeys(_get(s, "id") for s in top_slots(sources, k) if _get(s, "kind") == "product")
+    )
     if not hits:
         return 0.0
     good = sum(1 for pid in hits if pid in products and not violations(products[pid], constraints))
@@ -370,7 +388,7 @@ def run_eval(
         started = time.perf_counter()
         answer = assistant.ask(q.question, history)
         latency = time.perf_counter() - started
-        top = answer.sources[:k]
+        top = top_slots(answer.sources, k)
         rows.append(
             {
                 "id": q.id,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from shopbot.compare import Comparison
+    from shopbot.constraints import Constraints
     from shopbot.store import CatalogStore
 
 SNIPPET_CHARS = 300
@@ -35,6 +38,10 @@ class Source:
     stock: int | None = None
     image: str = ""
     text: str = ""
+    updated_at: str = ""  # when this record's content was uploaded (ISO 8601, UTC)
+    # Why a product is shown although it does not fit the shopper's filters ("closest
+    # match" when nothing fits); "" for a product that fits.
+    note: str = ""
 
     def to_dict(self, with_text: bool = False) -> dict[str, Any]:
         data = asdict(self)
@@ -63,6 +70,7 @@ class Source:
             stock=meta.get("stock"),
             image=str(meta.get("image", "")),
             text=text,
+            updated_at=str(meta.get("updated_at", "")),
         )
 
 
@@ -78,6 +86,343 @@ def _snippet(text: str, meta: dict[str, Any]) -> str:
     return body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+# Reciprocal rank fusion constant (Cormack et al.): ranks matter, raw scores never mix.
+RRF_K = 60
+# Candidates each ranking contributes before fusion, at least.
+MIN_CANDIDATES = 20
+# Cosine similarity by which a policy passage must beat every product to keep its place
+# among the products of a filtering question.
+CLEARLY_CLOSER = 0.15
+# Chunks one product's slot holds at most: its record and its best other chunks.
+CHUNKS_PER_PRODUCT = 3
+
+
+@dataclass
+class Retrieval:
+    """What the retriever found for one question, and under which constraints."""
+
+    question: str
+    sources: list[Source]
+    constraints: Constraints
+    # Nothing in the catalog satisfies the constraints: ``sources`` are the closest matches
+    # (each labelled in ``Source.note``).
+    relaxed: bool = False
+    # "compare A and B": the products side by side, from their records (shopbot.compare).
+    comparison: Comparison | None = None
+
+    @property
+    def note(self) -> str:
+        """What the shopper is told before the answer, or ""."""
+        if not self.relaxed:
+            return ""
+        wanted = self.constraints.describe()
+        if not self.sources:
+            return f"Nothing in our catalog matches {wanted}."
+        return (
+            f"Nothing in our catalog matches {wanted}. "
+            "Here are the closest matches, which do not fit everything you asked for."
+        )
+
+
+def fixed_sources(sources: Sequence[Source] | Callable[[str], Sequence[Source]]):
+    """A retrieve function for ``ShopAssistant`` that returns ``sources`` (or what the
+    callable returns for the question) under no constraints: for a chain over sources
+    chosen elsewhere."""
+    from shopbot.constraints import Constraints
+
+    def retrieve(
+        question: str, remembered: Constraints | None = None, asked: str | None = None
+    ) -> Retrieval:
+        found = sources(question) if callable(sources) else sources
+        return Retrieval(question, list(found), remembered or Constraints())
+
+    return retrieve
+
+
+class Retriever:
+    """Hybrid retrieval over a catalog store: dense (the store's vectors) and keyword (BM25)
+    rankings fused by reciprocal rank, hard filters from the question on product records,
+    exact SKU and product-name matches first, one slot per product.
+
+    Thread-safe; build one per store and share it (it keeps the keyword index in memory).
+    """
+
+    def __init__(self, store: CatalogStore, embeddings: Embeddings) -> None:
+        from shopbot.catalog_index import CatalogIndex
+
+        self.store = store
+        self.embeddings = embeddings
+        self.index = CatalogIndex(store)
+
+    def facets(self):
+        return self.index.snapshot().facets
+
+    def parse(
+        self, question: str, remembered: Constraints | None = None, asked: str | None = None
+    ) -> Constraints:
+        """The constraints of ``question`` (read against the catalog's own vocabulary).
+
+        With ``remembered`` (the shopper's standing filters, as the chat keeps them), they are
+        read from ``asked`` instead, the shopper's own words when ``question`` is a follow-up
+        rewritten with the earlier turns: the earlier filters come from ``remembered``, where
+        the shopper may have removed some, not from the old words. The category of the
+        rewritten question still carries over ("in a size M?" after "rain jackets").
+        """
+        from shopbot.constraints import parse, remember
+
+        if remembered is None:
+            return parse(question, self.facets())
+        found = parse(asked or question, self.facets())
+        if asked and asked != question and not found.categories:
+            context = parse(question, self.facets())
+            found.categories, found.category_paths = context.categories, context.category_paths
+        return remember(remembered, found)
+
+    def retrieve(
+        self,
+        question: str,
+        k: int = 5,
+        remembered: Constraints | None = None,
+        vector: Sequence[float] | None = None,
+        use_constraints: bool = True,
+        asked: str | None = None,
+    ) -> Retrieval:
+        """The best ``k`` products and passages for ``question`` (``remembered`` and
+        ``asked``: see :meth:`parse`).
+
+        A product takes one slot however many of its chunks match: its best chunk, its
+        record and its next best chunk (see :meth:`_slots`).
+        """
+        from shopbot.constraints import Constraints
+
+        question = question.strip()
+        if not question:
+            return Retrieval(question, [], remembered or Constraints())
+        snap = self.index.snapshot()
+        constraints = (
+            self.parse(question, remembered, asked)
+            if use_constraints
+            else (remembered or Constraints())
+        )
+        if vector is None:
+            vector = self.embeddings.embed_query(question)
+        from shopbot.compare import comparison_for_question
+
+        comparison = comparison_for_question(self.store, question)
+        compared = [p["id"] for p in comparison.products] if comparison else []
+        named = _named(snap, question, first=compared)
+        if constraints.filters:
+            record_ok = snap.record_mask(constraints)
+            if not record_ok.any():
+                # Nothing fits: say so (Retrieval.note) and offer the closest matches.
+                ranked = self._ranked(snap, question, vector, k, None, None)
+                sources = self._slots(snap, named + ranked, k, constraints, closest=True)
+                return Retrieval(question, sources, constraints, relaxed=True, comparison=comparison)
+            mask = snap.allowed(constraints)
+        else:
+            record_ok = mask = None
+        if constraints.sort:
+            ranked = self._sorted(snap, constraints, record_ok)
+        else:
+            ranked = self._ranked(snap, question, vector, k, constraints, mask)
+            if constraints.filters:
+                ranked = _with_words_first(snap, ranked, _extra_words(constraints, snap.facets))
+                ranked = _products_first(snap, ranked)
+        sources = self._slots(snap, named + ranked, max(k, len(compared)), constraints)
+        return Retrieval(question, sources, constraints, comparison=comparison)
+
+    def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
+        """Hybrid search for ``query`` without reading constraints from it; ``where`` is a
+        Chroma filter on the dense side (and the keyword side is then left out)."""
+        query = query.strip()
+        if not query:
+            return []
+        if where is None:
+            return self.retrieve(query, k, use_constraints=False).sources
+        vector = self.embeddings.embed_query(query)
+        exact = _exact_sku_matches(self.store, query, k, where)
+        nearest = [
+            Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
+            for chunk_id, text, meta, distance in self.store.query(vector, k, where)
+        ]
+        seen = {(s.id, s.source, s.text) for s in exact}
+        return (exact + [s for s in nearest if (s.id, s.source, s.text) not in seen])[:k]
+
+    # -- the rankings ----------------------------------------------------------------------
+
+    def _ranked(self, snap, question, vector, k, constraints, mask) -> list[tuple[str, float | None]]:
+        """Chunk ids by fused rank, with their cosine similarity when the dense side saw them."""
+        n = max(MIN_CANDIDATES, 4 * k)
+        where = None
+        if constraints is not None and constraints.filters:
+            # Products that pass the metadata filters, and every passage (post-filtered below).
+            where = {"$or": [constraints.to_where(), {"kind": {"$ne": "product"}}]}
+        # The same results as store.query(vector, n, where), the filter evaluated in memory.
+        dense = (
+            self.store.query(vector, n, where) if where is None
+            else self.index.query_where(snap, vector, n, where)
+        )
+        similarity: dict[str, float] = {}
+        dense_ids: list[str] = []
+        for chunk_id, _text, _meta, distance in dense:
+            pos = snap.position.get(chunk_id)
+            if mask is not None and pos is not None and not mask[pos]:
+                continue
+            similarity[chunk_id] = 1.0 - distance
+            dense_ids.append(chunk_id)
+        keyword_ids = [snap.chunks[i].id for i in snap.keyword_ranking(question, n, mask)]
+        fused: dict[str, float] = {}
+        for ranking in (dense_ids, keyword_ids):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(fused, key=lambda c: -fused[c])
+        missing = [c for c in order if c not in similarity]
+        if missing:
+            similarity.update(self._similarities(vector, missing))
+        return [(chunk_id, similarity.get(chunk_id)) for chunk_id in order]
+
+    def _sorted(self, snap, constraints: Constraints, record_ok) -> list[tuple[str, float | None]]:
+        """Product records that satisfy the constraints, by price as asked; when the question
+        has words beyond its constraints ("cheapest *2-person* tent"), only the records that
+        have all of them, if any do."""
+        import numpy as np
+
+        from shopbot.catalog_index import keyword_tokens
+
+        pool = np.flatnonzero(record_ok if record_ok is not None else snap.is_product)
+        pool = [int(i) for i in pool if not np.isnan(snap.price[i])]
+        words = keyword_tokens(constraints.text)
+        if words:
+            narrowed = snap.containing_all(words, pool)
+            pool = narrowed or pool
+        pool.sort(key=lambda i: snap.price[i], reverse=constraints.sort == "price_desc")
+        return [(snap.chunks[i].id, None) for i in pool]
+
+    def _similarities(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
+        import numpy as np
+
+        found = self.store.vectors(chunk_ids)
+        if not found:
+            return {}
+        query = np.asarray(vector, dtype=np.float64)
+        query = query / (np.linalg.norm(query) or 1.0)
+        out = {}
+        for chunk_id, stored in found.items():
+            v = np.asarray(stored, dtype=np.float64)
+            out[chunk_id] = float(v @ query / (np.linalg.norm(v) or 1.0))
+        return out
+
+    # -- slots -----------------------------------------------------------------------------
+
+    def _slots(self, snap, ranked, k, constraints, closest: bool = False) -> list[Source]:
+        """``k`` slots from ranked (chunk id, similarity) pairs: one per product, one per
+        other passage. A product's slot holds its best chunk, its record (price, stock) when
+        that is another chunk, and its next best chunks (the spec sheet section that says
+        what the record does not), ``CHUNKS_PER_PRODUCT`` in all."""
+        groups: dict[str, list[tuple[int, float | None]]] = {}
+        for chunk_id, similarity in ranked:
+            pos = snap.position.get(chunk_id)
+            if pos is None:
+                continue
+            key = snap.chunks[pos].product_id or chunk_id
+            if key not in groups and len(groups) >= k:
+                continue
+            members = groups.setdefault(key, [])
+            if all(pos != p for p, _ in members):
+                members.append((pos, similarity))
+        sources: list[Source] = []
+        for members in groups.values():
+            best, score = members[0]
+            record = snap.records.get(snap.chunks[best].product_id)
+            chosen = [(best, score)]
+            if record is not None and record != best:
+                chosen.append((record, score))  # the same product: it shares the score
+            chosen += [m for m in members[1:] if m[0] != record][: CHUNKS_PER_PRODUCT - len(chosen)]
+            for member, member_score in chosen:
+                item = snap.chunks[member]
+                note = ""
+                if snap.is_product[member] and constraints.filters and not snap.fits(
+                    member, constraints
+                ):
+                    note = "closest match" if closest else "does not fit your filters"
+                similarity = 1.0 if member_score is None else member_score
+                sources.append(
+                    replace(Source.from_chunk(item.id, item.text, item.meta, similarity), note=note)
+                )
+        return sources
+
+
+def _products_first(snap, ranked: list[tuple[str, float | None]]) -> list[tuple[str, float | None]]:
+    """For a question that filters products ("tents under $300"), the products come first.
+    A passage about no product (a policy, the FAQ) keeps its place when it is clearly closer
+    to the question than every product ("what is the warranty on backpacks?"); one more may,
+    when it is closer at all; other passages follow the products."""
+    def about_product(chunk_id: str) -> bool:
+        pos = snap.position.get(chunk_id)
+        return pos is not None and snap.record_of[pos] >= 0
+
+    best = max((s for c, s in ranked if s is not None and about_product(c)), default=None)
+    if best is None:
+        return ranked
+    keep: list[tuple[str, float | None]] = []
+    passages = 0
+    for chunk_id, score in ranked:
+        if about_product(chunk_id):
+            keep.append((chunk_id, score))
+        elif score is not None and (
+            score >= best + CLEARLY_CLOSER or (passages == 0 and score >= best)
+        ):
+            keep.append((chunk_id, score))
+            passages += 1
+    kept = {c for c, _ in keep}
+    return keep + [(c, s) for c, s in ranked if c not in kept]
+
+
+def _with_words_first(snap, ranked, words: list[str]) -> list[tuple[str, float | None]]:
+    """Products that have every word the question adds to its filters ("*waterproof*
+    apparel under $150") before those that do not, when any has them; order kept within."""
+    if not words:
+        return ranked
+    wanted = set(words)
+
+    def product_without(chunk_id: str) -> bool:
+        pos = snap.position.get(chunk_id)
+        if pos is None or snap.record_of[pos] < 0:
+            return False  # passages about no product keep their place
+        return not (
+            wanted <= snap.word_sets[pos] or wanted <= snap.word_sets[snap.record_of[pos]]
+        )
+
+    first = [(c, s) for c, s in ranked if not product_without(c)]
+    if len(first) == len(ranked) or not any(
+        snap.record_of[snap.position[c]] >= 0 for c, _ in first if c in snap.position
+    ):
+        return ranked
+    chosen = {c for c, _ in first}
+    return first + [(c, s) for c, s in ranked if c not in chosen]
+
+
+def _extra_words(constraints: Constraints, facets) -> list[str]:
+    """The words of a filtering question beyond its filters: "waterproof" in "waterproof
+    apparel under $150" (brand, category and colour words are the filters themselves)."""
+    from shopbot.catalog_index import keyword_tokens
+
+    words = keyword_tokens(constraints.text)
+    spans = facets.lookup(words)
+    inside = {i for start, end, _, _ in spans for i in range(start, end)}
+    return [w for i, w in enumerate(words) if i not in inside and not w.isdigit()]
+
+
+def _named(snap, question: str, first: Sequence[str] = ()) -> list[tuple[str, float]]:
+    """Records the question names by SKU or by product name, as ranked entries (score 1.0),
+    after the products ``first`` (those a comparison resolved)."""
+    ids = [p for p in first if p in snap.records]
+    ids += [t for t in _sku_tokens(question) if t in snap.records and t not in ids]
+    if not first:  # a comparison's products are resolved already
+        ids += [p for p in snap.named_products(question) if p not in ids]
+    return [(snap.chunks[snap.records[p]].id, 1.0) for p in ids]
+
+
 def search(
     store: CatalogStore,
     embeddings: Embeddings,
@@ -85,22 +430,8 @@ def search(
     k: int = 5,
     where: dict[str, Any] | None = None,
 ) -> list[Source]:
-    """The ``k`` chunks nearest to the query, best first; score is cosine similarity."""
-    query = query.strip()
-    if not query:
-        return []
-    exact = _exact_sku_matches(store, query, k, where)
-    vector = embeddings.embed_query(query)
-    nearest = [
-        Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
-        for chunk_id, text, meta, distance in store.query(vector, k, where)
-    ]
-    if not exact:
-        return nearest
-    # Records whose SKU the shopper typed come first; then the nearest chunks, minus repeats.
-    seen = {(s.id, s.source, s.text) for s in exact}
-    rest = [s for s in nearest if (s.id, s.source, s.text) not in seen]
-    return (exact + rest)[:k]
+    """One-off hybrid search (builds a Retriever; keep one around for repeated searches)."""
+    return Retriever(store, embeddings).search(query, k, where)
 
 
 # SKU-like tokens: letters/digits in two or more dash- or dot-separated parts with a digit
@@ -108,13 +439,17 @@ def search(
 _SKU_TOKEN = re.compile(r"(?<![\w-])(?=[\w.-]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+(?![\w-])")
 
 
+def _sku_tokens(query: str) -> list[str]:
+    found = _SKU_TOKEN.findall(query)
+    return list(dict.fromkeys([t.upper() for t in found] + found))
+
+
 def _exact_sku_matches(
     store: CatalogStore, query: str, k: int, where: dict[str, Any] | None
 ) -> list[Source]:
     """Product records whose id (SKU) appears verbatim in the query, score 1.0. Embeddings
     know nothing of SKUs, so a shopper pasting "RL-TNT-001" gets that product first."""
-    tokens = {token.upper() for token in _SKU_TOKEN.findall(query)}
-    tokens |= {token for token in _SKU_TOKEN.findall(query)}  # ids need not be upper-case
+    tokens = _sku_tokens(query)
     if not tokens:
         return []
     condition: dict[str, Any] = {"product_id": {"$in": sorted(tokens)}}

@@ -8,7 +8,8 @@ process (the app caches it with ``st.cache_resource``); its methods are thread-s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from shopbot.chain import ShopAssistant
-    from shopbot.ingest import IngestResult
-    from shopbot.retrieval import Source
+    from shopbot.ingest import DeleteResult, IngestResult
+    from shopbot.constraints import Constraints
+    from shopbot.retrieval import Retrieval, Retriever, Source
     from shopbot.store import CatalogStore, DocumentRecord
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class CatalogService:
             self.settings.embedding_model,
         )
         self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
+        self._retriever: Retriever | None = None
+        self._retriever_lock = threading.Lock()
 
     def with_settings(self, overrides: dict[str, Any]) -> CatalogService:
         """The same catalog (store, embedding model) with some settings changed, e.g. another
@@ -52,7 +56,9 @@ class CatalogService:
         if not overrides:
             return self
         settings = self.settings.model_copy(update=overrides)
-        return CatalogService(settings, embeddings=self.embeddings, store=self.store)
+        copy = CatalogService(settings, embeddings=self.embeddings, store=self.store)
+        copy._retriever = self.retriever
+        return copy
 
     # -- ingestion -------------------------------------------------------------------------
 
@@ -110,11 +116,14 @@ class CatalogService:
         return self.store.list_documents()
 
     def delete_document(self, doc_id: str) -> bool:
-        record = self.store.get_document(doc_id)
-        deleted = self.store.delete_document(doc_id)
-        if record is not None:
-            self.ingestor.forget_original(record.source)
-        return deleted
+        """Delete a document; False if there was none. See :meth:`remove_document`."""
+        return self.remove_document(doc_id).deleted
+
+    def remove_document(self, doc_id: str) -> DeleteResult:
+        """Delete a document, its chunks and its kept copy. Product records it had replaced
+        in older files (same SKU) come back: those files are re-indexed from their copies;
+        ``restored`` says which and how that went."""
+        return self.ingestor.delete_document(doc_id)
 
     def is_empty(self) -> bool:
         return self.store.count_chunks() == 0 and not self.store.list_documents()
@@ -129,10 +138,41 @@ class CatalogService:
 
     # -- search ----------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
-        from shopbot.retrieval import search
+    @property
+    def retriever(self) -> Retriever:
+        """The hybrid retriever over this store (built on first use, shared by copies)."""
+        if self._retriever is None:
+            from shopbot.retrieval import Retriever
 
-        return search(self.store, self.embeddings, query, k=k, where=where)
+            with self._retriever_lock:
+                if self._retriever is None:
+                    self._retriever = Retriever(self.store, self.embeddings)
+        return self._retriever
+
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        remembered: Constraints | None = None,
+        vector: Sequence[float] | None = None,
+        asked: str | None = None,
+    ) -> Retrieval:
+        """Products and passages for a shopper's question, with the filters read from it
+        (price, brand, category, colour, size, stock; plus ``remembered`` ones)."""
+        return self.retriever.retrieve(
+            question,
+            k or self.settings.retrieval_k,
+            remembered=remembered,
+            vector=vector,
+            asked=asked,
+        )
+
+    def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
+        """The sources for ``query`` as a question (its filters applied); with ``where``, a
+        plain search under that Chroma filter instead."""
+        if where is not None:
+            return self.retriever.search(query, k, where)
+        return self.retrieve(query, k).sources
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -143,4 +183,9 @@ class CatalogService:
         from shopbot.generators import create_generator
 
         backend = create_generator(self.settings, generator, embeddings=self.embeddings)
-        return ShopAssistant(lambda q: self.search(q, k=self.settings.retrieval_k), backend)
+        return ShopAssistant(
+            lambda q, remembered=None, asked=None: self.retrieve(
+                q, remembered=remembered, asked=asked
+            ),
+            backend,
+        )

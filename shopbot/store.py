@@ -8,10 +8,12 @@ live: on disk for the embedded store, on the server for ``chroma run``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,7 +34,15 @@ class StoreError(RuntimeError):
 
 @dataclass(frozen=True)
 class DocumentRecord:
-    """What the store knows about one ingested file."""
+    """What the store knows about one ingested file.
+
+    ``products`` and ``chunks`` count what is searchable now: a product record replaced by a
+    newer file's record for the same SKU no longer counts here but in ``superseded``, and
+    ``superseded_by`` says which files replaced how many ({source: count}, as JSON, since
+    Chroma metadata holds only scalars). ``ingested_at`` is when the file was last parsed
+    (a re-index changes it); ``updated_at`` is when its current content arrived (it does not),
+    and it decides which file's record wins for a SKU.
+    """
 
     doc_id: str
     source: str
@@ -44,9 +54,51 @@ class DocumentRecord:
     size_bytes: int
     title: str = ""
     parser_version: int = 0
+    updated_at: str = ""
+    superseded: int = 0
+    superseded_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def last_updated(self) -> str:
+        """``updated_at``, or ``ingested_at`` for records written before it existed."""
+        return self.updated_at or self.ingested_at
+
+    def superseded_counts(self) -> dict[str, int]:
+        """{source of the newer file: how many of this file's product records it replaced}."""
+        if not self.superseded_by:
+            return {}
+        try:
+            counts = json.loads(self.superseded_by)
+        except ValueError:
+            return {}
+        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+
+    def superseded_note(self) -> str:
+        """For staff: "3 products superseded by price-update.xlsx", or ""."""
+        counts = self.superseded_counts()
+        if not counts:
+            return ""
+        parts = [
+            f"{n} product{'s' if n != 1 else ''} superseded by {source}"
+            for source, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        return "; ".join(parts)
+
+
+def format_time(iso: str) -> str:
+    """"2026-11-22T21:47:30.123456+00:00" -> "2026-11-22 21:47:30 UTC" (for people)."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -134,6 +186,42 @@ class CatalogStore:
         """Remove the chunks of one version of a document (a failed, partial write)."""
         self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
 
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            self.chunks.delete(ids=list(ids[start : start + self._max_batch]))
+
+    def product_records(
+        self, product_ids: Iterable[str], exclude_doc: str | None = None, batch: int = 500
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Product-record chunks (kind "product", not passages) whose SKU is one of
+        ``product_ids``, from every document but ``exclude_doc``, as (id, metadata)."""
+        wanted = sorted(set(product_ids))
+        found: list[tuple[str, dict[str, Any]]] = []
+        for start in range(0, len(wanted), batch):
+            conditions: list[dict[str, Any]] = [
+                {"kind": "product"},
+                {"product_id": {"$in": wanted[start : start + batch]}},
+            ]
+            if exclude_doc is not None:
+                conditions.append({"doc_id": {"$ne": exclude_doc}})
+            page = self.chunks.get(where={"$and": conditions}, include=["metadatas"])
+            found.extend(zip(page["ids"], page["metadatas"]))
+        return found
+
+    def chunk_ids(self, doc_id: str, version: str) -> set[str]:
+        """The ids of the stored chunks of one version of a document."""
+        where = {"$and": [{"doc_id": doc_id}, {"version": version}]}
+        return set(self.chunks.get(where=where, include=[])["ids"])
+
+    def product_ids(self, doc_id: str) -> set[str]:
+        """The SKUs of a document's searchable product records."""
+        return {
+            str(meta.get("product_id"))
+            for _, _, meta in self.iter_chunks(
+                where={"$and": [{"doc_id": doc_id}, {"kind": "product"}]}, batch=5000
+            )
+        }
+
     def count_chunks(self, doc_id: str | None = None) -> int:
         if doc_id is None:
             return self.chunks.count()
@@ -163,6 +251,13 @@ class CatalogStore:
         """Chunks whose metadata match ``where`` (no similarity), as (id, text, metadata)."""
         found = self.chunks.get(where=where, limit=limit, include=["documents", "metadatas"])
         return list(zip(found["ids"], found["documents"], found["metadatas"]))
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored embeddings of the chunks ``ids`` (those that exist)."""
+        if not ids:
+            return {}
+        found = self.chunks.get(ids=list(ids), include=["embeddings"])
+        return {chunk_id: list(v) for chunk_id, v in zip(found["ids"], found["embeddings"])}
 
     def query(
         self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None

@@ -128,7 +128,8 @@ def test_extractive_answer_has_the_fact_or_says_it_is_not_in_the_catalog(assista
         return
     assert NOT_IN_CATALOG not in answer.text, (answer.standalone_question, answer.text)
     for fact in case.facts:
-        assert fact in answer.text, (fact, answer.text)
+        # "Backpacks: 5 years" states "Backpacks 5 years" as well: a colon is no other fact.
+        assert fact in answer.text.replace(": ", " "), (fact, answer.text)
     assert re.search(r"\[\d+\]", answer.text), "facts carry their source number"
 
 

@@ -15,6 +15,7 @@ import openai
 import pytest
 
 from shopbot.chain import ShopAssistant
+from shopbot.retrieval import fixed_sources
 from shopbot.generators import GeneratorFailed
 from shopbot.generators.openai_chat import OpenAIGenerator
 from tests.api_server import ALLOWED_ORIGIN, api_server_process, server_env
@@ -167,6 +168,8 @@ def test_raw_extractive_answers_the_last_message_with_retrieved_sources(api_serv
     completion = client(api_server).chat.completions.create(model="extractive", messages=USER)
     assert "$349.00" in completion.choices[0].message.content
     assert completion.model_extra["shopbot"]["sources"][0]["title"] == "Alpine 2 Tent"
+    assert completion.model_extra["shopbot"]["corrections"] == []  # raw: not checked
+    assert completion.model_extra["shopbot"]["flagged"] == []
 
 
 def test_max_tokens_cuts_the_answer(api_server):
@@ -237,7 +240,7 @@ def test_the_openai_generator_round_trips_through_the_server(api_server, model):
     assert len(pieces) >= 2 and "$349.00" in "".join(pieces)
 
     # The chain's openai path, streamed: sources first, then the server's text.
-    assistant = ShopAssistant(lambda q: SOURCES, generator)
+    assistant = ShopAssistant(fixed_sources(SOURCES), generator)
     stream = assistant.stream(TENT_QUESTION)
     assert [s.title for s in stream.sources] == [s.title for s in SOURCES]
     answer = stream.complete()

@@ -96,6 +96,34 @@ def test_first_start_ingests_the_demo_catalog_then_answers_in_chat(app_env):
     assert not again.status
 
 
+def chips(at: AppTest) -> list[str]:
+    return [b.label for b in at.button if str(b.key or "").startswith("drop-filter-")]
+
+
+def test_filters_stay_on_as_chips_until_removed(app_env):
+    at = new_app()
+    answer = ask(at, "Emberline gear under $100")
+    assert "Halo 500" in answer and "Sunfold 28 W" not in answer  # $149 is over the budget
+    assert chips(at) == ["under $100", "brand: Emberline"]
+
+    # The next question keeps both: no Emberline camp accessory exists, so the bot says so
+    # and labels what it shows instead.
+    answer = ask(at, "camp accessories")
+    assert answer.startswith("Nothing in our catalog matches under $100, brand: Emberline")
+    cards = shown(" ".join(c.value for c in at.chat_message[-1].caption))
+    assert "Closest match" in cards
+    assert chips(at) == ["under $100", "brand: Emberline"]
+
+    next(b for b in at.button if b.key == "drop-filter-brand: Emberline").click().run()
+    assert chips(at) == ["under $100"]
+    answer = ask(at, "camp accessories")
+    assert "Nothing in our catalog matches" not in answer
+    assert "Skyhook Packable Hammock" in answer  # $59.95, by Talusworks
+
+    next(b for b in at.button if b.label == "New chat").click().run()
+    assert chips(at) == []
+
+
 def test_thumbs_and_comment_are_saved_with_the_answer(app_env):
     at = new_app()
     ask(at, "How long do I have to return an item?")

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from shopbot.chain import ShopAssistant, condense_by_rules, is_follow_up
+from shopbot.retrieval import fixed_sources
 from shopbot.generators import Turn, create_generator
 from tests.conftest import make_settings
 from tests.openai_server import DEFAULT_KEY
@@ -67,7 +68,7 @@ def openai_assistant(openai_server, monkeypatch):
         searched.append(query)
         return [Source("RL-TNT-001", "Alpine 2 Tent", 349.0, "USD", "Tents", "Ridgeline", "", "products.csv", "2-person tent", 0.8)]
 
-    return ShopAssistant(retrieve, create_generator(settings, "openai")), searched
+    return ShopAssistant(fixed_sources(retrieve), create_generator(settings, "openai")), searched
 
 
 def test_llm_condenses_the_follow_up_before_retrieval(openai_assistant, openai_server):

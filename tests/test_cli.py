@@ -68,7 +68,9 @@ def test_docs_list_and_delete(cli_env):
     assert {"doc_id", "kind", "products", "chunks", "ingested_at"} <= set(docs["faq.md"])
 
     table = shopbot("docs", "list", env=env)
-    assert table.stdout.splitlines()[0].split() == ["id", "source", "kind", "products", "chunks", "ingested_at"]
+    assert table.stdout.splitlines()[0].split() == [
+        "id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded"
+    ]
 
     faq_id = docs["faq.md"]["doc_id"]
     assert shopbot("docs", "delete", faq_id, env=env).returncode == 0
@@ -81,7 +83,8 @@ def test_docs_list_and_delete(cli_env):
 
 def test_search_json_and_batch_from_stdin(cli_env):
     env, _ = cli_env
-    run = shopbot("search", "tent for two people", "-k", "2", "--json", env=env)
+    # (no category word: "tent" would filter to the one tent, see test_search_applies_filters)
+    run = shopbot("search", "shelter for two people", "-k", "2", "--json", env=env)
     assert run.returncode == 0, run.stderr
     hits = json.loads(run.stdout)
     assert len(hits) == 2
@@ -93,6 +96,15 @@ def test_search_json_and_batch_from_stdin(cli_env):
     assert batch.returncode == 0, batch.stderr
     lines = [json.loads(line) for line in batch.stdout.splitlines()]
     assert [[h["id"] for h in hits] for hits in lines] == [["BAG-1"], [], ["STV-1"]]
+
+
+def test_search_applies_the_filters_in_the_query(cli_env):
+    env, _ = cli_env
+    run = shopbot("search", "tents", "-k", "3", "--json", env=env)
+    assert run.returncode == 0, run.stderr
+    assert [h["id"] for h in json.loads(run.stdout) if h["kind"] == "product"] == ["TNT-1"]
+    cheap = shopbot("search", "anything under $100", "-k", "3", "--json", env=env)
+    assert [h["id"] for h in json.loads(cheap.stdout) if h["kind"] == "product"] == ["STV-1"]
 
 
 def test_cli_talks_to_a_chroma_server(chroma_server, tmp_path):

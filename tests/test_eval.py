@@ -182,7 +182,9 @@ def test_an_imperfect_top_5_scores_its_share():
     assert filter_precision(CHEAP_TENTS, [hit("faq.md#3", kind="passage")], STORE) == 0.0
     assert recall_at_k(CHEAP_TENTS, []) == 0.0
     # hits past k do not count
-    assert recall_at_k(CHEAP_TENTS, [hit("B1")] * 5 + [hit("T1")]) == 0.0
+    assert recall_at_k(CHEAP_TENTS, [hit(f"B{i}") for i in range(5)] + [hit("T1")]) == 0.0
+    # a product's several chunks fill one slot, as they fill one card
+    assert recall_at_k(CHEAP_TENTS, [hit("B1")] * 5 + [hit("T1")]) == pytest.approx(1 / 5)
 
 
 def test_recall_matches_documents_by_file_and_products_by_alias():

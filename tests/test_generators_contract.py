@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shopbot.chain import ShopAssistant
+from shopbot.retrieval import fixed_sources
 from shopbot.generators import (
     Generator,
     GeneratorUnavailable,
@@ -67,7 +68,7 @@ def test_streams_an_answer_from_the_sources(configured, name, tent_sources, monk
 @pytest.mark.parametrize("name", available())
 def test_chain_knows_the_sources_before_the_first_token(configured, name, tent_sources):
     generator = configured[0](name)
-    assistant = ShopAssistant(lambda query: list(tent_sources), generator)
+    assistant = ShopAssistant(fixed_sources(tent_sources), generator)
     stream = assistant.stream(QUESTION)
     assert [s.id for s in stream.sources] == [s.id for s in tent_sources]  # before iterating
     text = "".join(stream)

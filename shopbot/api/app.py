@@ -231,6 +231,13 @@ class _Completion:
             "sources": [s.to_dict() for s in self.run.sources],
             "standalone_question": self.run.standalone_question,
             "generator": self.run.generator,
+            # Filters read from the question ("under $150") and, for "compare A and B", the
+            # products side by side from their records (None otherwise).
+            "filters": self.run.filters,
+            "comparison": self.run.comparison,
+            # Known once the text is: empty on a stream's first chunk, complete on its last.
+            "corrections": self.run.corrections,
+            "flagged": self.run.flagged,
         }
 
     def usage(self) -> dict[str, int]:
@@ -310,7 +317,15 @@ class _Completion:
                 log.warning("stream of %s broke off: %s", self.model.id, exc)
                 yield f"data: {json.dumps(_broke_off().body())}\n\n"
                 return
-            yield self._chunk({}, self.finish_reason, shopbot={"failed": self.run.failed})
+            yield self._chunk(
+                {},
+                self.finish_reason,
+                shopbot={
+                    "failed": self.run.failed,
+                    "corrections": self.run.corrections,
+                    "flagged": self.run.flagged,
+                },
+            )
             if self.chat.include_usage:
                 yield self._chunk(None, usage=self.usage())
             yield "data: [DONE]\n\n"

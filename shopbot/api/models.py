@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopbot.api.errors import APIError
+from shopbot.factcheck import CheckResult
 
 if TYPE_CHECKING:
     from shopbot.chain import ShopAssistant
     from shopbot.generators.base import Generator, Turn
-    from shopbot.retrieval import Source
+    from shopbot.retrieval import Retrieval, Source
     from shopbot.service import CatalogService
 
 log = logging.getLogger("shopbot.api")
@@ -87,11 +88,33 @@ class AnswerRun:
     generator: str
     pieces: Iterator[str]
     _failed: Any = field(default=lambda: False, repr=False)
+    # What the chain's catalog check corrected and flagged (complete after iteration; a raw
+    # generator's answer is not checked, so it stays empty).
+    fact_check: CheckResult = field(default_factory=lambda: CheckResult(text=""), repr=False)
+    # How the chain found the sources: filters read from the question, comparison table.
+    retrieval: Retrieval | None = field(default=None, repr=False)
+
+    @property
+    def filters(self) -> list[str]:
+        return self.retrieval.constraints.chips() if self.retrieval else []
+
+    @property
+    def comparison(self) -> dict[str, Any] | None:
+        comparison = self.retrieval.comparison if self.retrieval else None
+        return comparison.to_dict() if comparison else None
 
     @property
     def failed(self) -> bool:
         """Whether the backend failed and the text is its apology (after iteration)."""
         return bool(self._failed())
+
+    @property
+    def corrections(self) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in self.fact_check.corrections]
+
+    @property
+    def flagged(self) -> list[str]:
+        return list(self.fact_check.flagged)
 
     def close(self) -> None:
         close = getattr(self.pieces, "close", None)
@@ -222,7 +245,10 @@ class ModelHub:
 
             generator = self._generator(name)
             assistant = ShopAssistant(
-                lambda q: self.service.search(q, k=self.settings.retrieval_k), generator
+                lambda q, remembered=None, asked=None: self.service.retrieve(
+                    q, remembered=remembered, asked=asked
+                ),
+                generator,
             )
             with self._lock:
                 assistant = self._assistants.setdefault(name, assistant)
@@ -233,6 +259,8 @@ class ModelHub:
             generator=name,
             pieces=iter(stream),
             _failed=lambda: stream.answer is not None and stream.answer.failed,
+            fact_check=stream.fact_check or CheckResult(text=""),
+            retrieval=stream.retrieval,
         )
 
     def _start_raw(self, model: ServedModel, question: str, history: list[Turn]) -> AnswerRun:

@@ -177,9 +177,14 @@ class ExtractiveGenerator(Generator):
         if not products:
             yield from self._policy_answer(query, numbered)
             return
-        if _SELL_QUESTION.search(question):
+        compared = _compared(question, products)
+        if len(compared) > 1:
+            # "compare the Alpine 2 and the Summit 3": each named product's line, side by side.
+            yield from self._product_list(compared[:MAX_LISTED])
+            return
+        if _SELL_QUESTION.search(question) and not _names_product(question, products[0][1]):
             # "do you sell kayaks?": only products that are kayaks count, not a sandal whose
-            # description mentions kayaking.
+            # description mentions kayaking. ("How many X do you have?" names one: no check.)
             wanted = content_words(_SELL_QUESTION.sub(" ", question))
             products = [
                 p
@@ -200,9 +205,10 @@ class ExtractiveGenerator(Generator):
             yield from self._product_answer(query, question, numbered, products[0])
 
     def _relevant(self, question: str, query: str, sources: Sequence[Source]) -> bool:
-        if not sources or sources[0].score < MIN_RELEVANCE:
+        best = max((s.score for s in sources), default=0.0)
+        if best < MIN_RELEVANCE:
             return False
-        if sources[0].score >= SURE_RELEVANCE:
+        if best >= SURE_RELEVANCE:
             return True
         # In between, trust the match only when the question's own words appear in the
         # sources: "do you sell kayaks?" must not be answered with a canoe paddle.
@@ -410,6 +416,23 @@ def _product_sentence(number: int, record: Source) -> str:
     if record.price is None:
         return f"The {record.title}{who} is in our catalog [{number}]."
     return f"The {record.title}{who} costs {format_price(record.price, record.currency)} [{number}]."
+
+
+_COMPARISON = re.compile(
+    r"\b(compare|comparison|vs|versus|difference|differences|differ|better|or)\b", re.I
+)
+
+
+def _compared(question: str, products: list[tuple[int, Source]]) -> list[tuple[int, Source]]:
+    """The products a comparison question names (by title, or title without its last word:
+    "the Alpine 2" for "Alpine 2 Tent"), in the question's order; [] for other questions."""
+    if not _COMPARISON.search(question):
+        return []
+    from shopbot.catalog_index import TitleIndex
+
+    by_id = {str(i): p for i, p in enumerate(products)}
+    index = TitleIndex([(key, source.title) for key, (_, source) in by_id.items()])
+    return [by_id[key] for key in index.find(question, ties="first")]
 
 
 def _names_product(text: str, source: Source) -> bool:

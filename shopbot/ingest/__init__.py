@@ -2,6 +2,13 @@
 
 from shopbot.ingest.errors import IngestError
 from shopbot.ingest.files import supported_suffixes
-from shopbot.ingest.pipeline import IngestResult, Ingestor, expand_paths
+from shopbot.ingest.pipeline import DeleteResult, IngestResult, Ingestor, expand_paths
 
-__all__ = ["IngestError", "IngestResult", "Ingestor", "expand_paths", "supported_suffixes"]
+__all__ = [
+    "DeleteResult",
+    "IngestError",
+    "IngestResult",
+    "Ingestor",
+    "expand_paths",
+    "supported_suffixes",
+]

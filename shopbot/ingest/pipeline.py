@@ -5,20 +5,43 @@ The order of writes is what keeps the store safe:
 1. an unchanged file (same content hash, same parser version) is skipped before parsing;
 2. a file is parsed completely before anything is written, so a bad file changes nothing;
 3. new chunks are written under ids that include the new content hash, and only when all of
-   them are stored are the previous version's chunks deleted and the registry updated.
+   them are stored are the previous version's chunks deleted, the product records it
+   supersedes in other files deleted (see below) and the registry updated.
 
-A crash between 3's steps leaves the old version searchable and the registry pointing at it;
-ingesting the file again finishes the job.
+A crash between 3's steps leaves the old version searchable and the registry pointing at it
+(for a moment a SKU may have two records, never none); ingesting the file again finishes the
+job.
+
+One record per SKU: a product record (a row of a CSV/XLSX/JSON table, ``kind`` "product")
+replaces the records with the same SKU (``product_id``) that other files hold, so a price
+update in ``price-update.xlsx`` retires the old price in ``products.csv``. The file whose
+content was uploaded most recently wins, as a store clerk expects: every chunk carries the
+``updated_at`` of its file's content (UTC, ISO 8601), and
+
+- uploading new or changed content makes it the newest: its records replace all others;
+- uploading an unchanged file again does nothing (step 1), and a re-index keeps a file's
+  ``updated_at``, so neither brings back a price that a newer file replaced: the re-indexed
+  file's records for SKUs a newer file holds are not stored again;
+- deleting a file, or uploading a new version of it without some SKUs, restores the records
+  it had replaced: the older files are read again from the copies kept at ingest
+  (:meth:`Ingestor.original_path`) and their missing records embedded and stored. A file
+  ingested by another replica (no copy here) cannot be restored that way: upload it again.
+
+Passages (spec sheets, product pages, policies) are never replaced: they describe a product,
+they are not its record. A document's registry entry counts what is searchable now and how
+many of its records newer files replaced (:class:`~shopbot.store.DocumentRecord`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +69,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when parsing changes what is stored, so unchanged files are indexed again once.
-PARSER_VERSION = 2
+# 3: chunks carry updated_at; one product record per SKU across files.
+PARSER_VERSION = 3
 EMBED_BATCH = 256
 
 
@@ -68,10 +92,23 @@ class IngestResult:
     embedded: int = 0
     seconds: float = 0.0
     error: str = ""
+    replaced: int = 0  # product records of other files that this file's records replaced
 
     @property
     def ok(self) -> bool:
         return self.status != "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DeleteResult:
+    doc_id: str
+    deleted: bool
+    source: str = ""
+    # Files re-indexed to bring back the product records the deleted file had replaced.
+    restored: list[IngestResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,9 +152,29 @@ class Ingestor:
     ) -> IngestResult:
         """Ingest one file's content under the name ``source`` (its file name). ``force``
         parses and embeds it again even when it has not changed (re-index)."""
+        result, dropped_skus = self._ingest(source, data, on_chunks, force=force)
+        if dropped_skus:
+            # This version no longer holds SKUs whose older records it had replaced.
+            self.restore_superseded(source)
+        return result
+
+    def _ingest(
+        self,
+        source: str,
+        data: bytes,
+        on_chunks: ProgressCallback | None,
+        *,
+        force: bool,
+        only_missing: bool = False,
+    ) -> tuple[IngestResult, set[str]]:
+        """The ingest itself, and the SKUs this file's previous version held that the new one
+        does not (their older records elsewhere need restoring). ``only_missing`` (with
+        ``force``) embeds only the chunks of this version that are not stored: restoring
+        records another file had replaced need not rewrite the rest of the file."""
         started = time.perf_counter()
         doc_id = document_id(source)
         result = IngestResult(source=source, status="failed", doc_id=doc_id)
+        dropped_skus: set[str] = set()
         try:
             result.kind = kind_of(source)
             check_size(len(data), self.settings.max_file_bytes)
@@ -132,30 +189,58 @@ class Ingestor:
                 ):
                     result.status = "unchanged"
                     result.products, result.chunks = previous.products, previous.chunks
-                    return result
+                    return result, dropped_skus
                 check_content(result.kind, data)
                 version = f"{digest[:16]}p{PARSER_VERSION}"
                 title, chunks, products = self._parse(result.kind, data, source, doc_id, digest)
+                moment = datetime.now(timezone.utc)
+                now = moment.isoformat(timespec="microseconds")
+                # A re-index keeps the time the content arrived: it decides which file's
+                # record wins a SKU, and re-parsing is not news to the shop.
+                updated_at = now
+                if previous is not None and previous.content_hash == digest:
+                    updated_at = previous.last_updated or now
                 for chunk in chunks:
                     chunk.metadata["version"] = version
-                result.embedded = self._store(doc_id, version, chunks, on_chunks)
+                    chunk.metadata["updated_at"] = updated_at
+                keep, newer_holders, superseded = self._settle_skus(doc_id, chunks, updated_at)
+                watched = previous is not None and any(
+                    source in doc.superseded_counts() for doc in self.store.list_documents()
+                )
+                held_before = self.store.product_ids(doc_id) if watched else set()
+                to_write = keep
+                if only_missing:
+                    stored = self.store.chunk_ids(doc_id, version)
+                    to_write = [c for c in keep if f"{doc_id}:{version}:{c.key}" not in stored]
+                result.embedded = self._store(
+                    doc_id, version, to_write, on_chunks, only_these=only_missing
+                )
                 self.store.delete_chunks(doc_id, keep_version=version)
+                kept_keys = {c.key for c in keep}
+                not_kept = [c for c in chunks if c.key not in kept_keys]
+                if not_kept:  # a re-index of an older file: its own stale records go
+                    self.store.delete_ids([f"{doc_id}:{version}:{c.key}" for c in not_kept])
+                result.replaced = self._supersede(superseded, source)
                 self.store.put_document(
                     DocumentRecord(
                         doc_id=doc_id,
                         source=source,
                         kind=result.kind,
                         content_hash=digest,
-                        products=products,
-                        chunks=len(chunks),
-                        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        products=products - len(not_kept),
+                        chunks=len(keep),
+                        ingested_at=moment.isoformat(timespec="seconds"),
                         size_bytes=len(data),
                         title=title,
                         parser_version=PARSER_VERSION,
+                        updated_at=updated_at,
+                        superseded=len(not_kept),
+                        superseded_by=_counts_json(newer_holders),
                     )
                 )
+                dropped_skus = held_before - _product_ids(keep)
             result.status = "updated" if previous is not None else "added"
-            result.products, result.chunks = products, len(chunks)
+            result.products, result.chunks = products - len(not_kept), len(keep)
             self._keep_original(source, data)
         except IngestError as exc:
             result.error = str(exc)
@@ -165,7 +250,47 @@ class Ingestor:
         finally:
             result.seconds = round(time.perf_counter() - started, 3)
         log.info("ingest %s: %s %s", source, result.status, result.error)
-        return result
+        return result, dropped_skus if result.ok else set()
+
+    def delete_document(self, doc_id: str) -> DeleteResult:
+        """Remove a document, its chunks and its kept copy, then restore the product records
+        it had replaced in other files (re-indexing them from their kept copies)."""
+        with self._write_lock:
+            record = self.store.get_document(doc_id)
+            deleted = self.store.delete_document(doc_id)
+        outcome = DeleteResult(doc_id=doc_id, deleted=deleted)
+        if record is not None:
+            outcome.source = record.source
+            self.forget_original(record.source)
+            outcome.restored = self.restore_superseded(record.source)
+        return outcome
+
+    def restore_superseded(self, by_source: str) -> list[IngestResult]:
+        """Re-index, from their kept copies, the files whose product records ``by_source``
+        replaced, so the records it no longer holds come back (those it still holds stay
+        retired: it is newer)."""
+        results = []
+        for doc in self.store.list_documents():
+            if doc.source == by_source or by_source not in doc.superseded_counts():
+                continue
+            original = self.original_path(doc.source)
+            if original.is_file():
+                result, _ = self._ingest(
+                    doc.source, original.read_bytes(), None, force=True, only_missing=True
+                )
+            else:
+                result = IngestResult(
+                    source=doc.source,
+                    status="failed",
+                    doc_id=doc.doc_id,
+                    kind=doc.kind,
+                    error=f"Its products replaced by {by_source} cannot be restored: no copy "
+                    "of this file is kept here (it was ingested by another replica or before "
+                    "copies were kept). Upload it again.",
+                )
+            log.info("restore %s after %s changed: %s", doc.source, by_source, result.status)
+            results.append(result)
+        return results
 
     def ingest_paths(
         self,
@@ -277,16 +402,86 @@ class Ingestor:
             chunks.append(Chunk(key=f"p{number:05d}", text=passage.text, metadata=meta))
         return parsed.title, chunks, 1 if parsed.product else 0
 
+    def _settle_skus(
+        self, doc_id: str, chunks: list[Chunk], updated_at: str
+    ) -> tuple[list[Chunk], dict[str, int], list[tuple[str, dict[str, Any]]]]:
+        """Which chunks to store, given the product records other files hold for the same
+        SKUs: (chunks to store, {newer file: how many of ours it keeps replacing}, the older
+        records ours replace as (chunk id, metadata)). Ties go to the file being ingested."""
+        skus = _product_ids(chunks)
+        if not skus:
+            return chunks, {}, []
+        mine = _moment(updated_at)
+        registry_times: dict[str, str] = {}
+
+        def holder_time(meta: dict[str, Any]) -> datetime:
+            if meta.get("updated_at"):
+                return _moment(str(meta["updated_at"]))
+            # Written before records carried a time: use its document's.
+            holder = str(meta.get("doc_id", ""))
+            if holder not in registry_times:
+                record = self.store.get_document(holder)
+                registry_times[holder] = record.last_updated if record else ""
+            return _moment(registry_times[holder])
+
+        newest: dict[str, tuple[datetime, str]] = {}  # SKU -> (time, source) of a newer file
+        superseded: list[tuple[str, dict[str, Any]]] = []
+        for chunk_id, meta in self.store.product_records(skus, exclude_doc=doc_id):
+            when = holder_time(meta)
+            sku = str(meta.get("product_id"))
+            if when > mine:
+                if sku not in newest or when > newest[sku][0]:
+                    newest[sku] = (when, str(meta.get("source", "")))
+            else:
+                superseded.append((chunk_id, meta))
+        if not newest:
+            return chunks, {}, superseded
+        keep, held_elsewhere = [], Counter()
+        for chunk in chunks:
+            sku = chunk.metadata.get("product_id")
+            if chunk.metadata.get("kind") == "product" and sku in newest:
+                held_elsewhere[newest[sku][1]] += 1
+            else:
+                keep.append(chunk)
+        return keep, dict(held_elsewhere), superseded
+
+    def _supersede(self, superseded: list[tuple[str, dict[str, Any]]], by_source: str) -> int:
+        """Delete older records that the new ones replace (called only once the new ones are
+        stored) and update their documents' counts."""
+        if not superseded:
+            return 0
+        self.store.delete_ids([chunk_id for chunk_id, _ in superseded])
+        for loser_id, count in Counter(str(m.get("doc_id")) for _, m in superseded).items():
+            record = self.store.get_document(loser_id)
+            if record is None:
+                continue
+            counts = record.superseded_counts()
+            counts[by_source] = counts.get(by_source, 0) + count
+            self.store.put_document(
+                replace(
+                    record,
+                    products=max(0, record.products - count),
+                    chunks=max(0, record.chunks - count),
+                    superseded=record.superseded + count,
+                    superseded_by=_counts_json(counts),
+                )
+            )
+            log.info("%s: %d product records superseded by %s", record.source, count, by_source)
+        return len(superseded)
+
     def _store(
         self,
         doc_id: str,
         version: str,
         chunks: Sequence[Chunk],
         on_chunks: ProgressCallback | None,
+        *,
+        only_these: bool = False,
     ) -> int:
         """Embed and write chunks in batches, writing one batch while the next is embedded.
         On any failure the chunks of this version are removed again; ``version`` differs from
-        the stored version's (else the file was unchanged), so the old chunks stay."""
+        the stored version's (else the file was unchanged), so the old chunks stay. With
+        ``only_these`` (adding the missing chunks of a stored version) only ``chunks`` are."""
         pending: Future[None] | None = None
         done = 0
         try:
@@ -308,9 +503,33 @@ class Ingestor:
                 if pending is not None:
                     pending.result()
         except BaseException:
-            self.store.delete_version(doc_id, version)
+            if only_these:
+                self.store.delete_ids([f"{doc_id}:{version}:{c.key}" for c in chunks])
+            else:
+                self.store.delete_version(doc_id, version)
             raise
         return done
+
+
+def _moment(iso: str) -> datetime:
+    """An ISO time as an aware datetime; the distant past for none (oldest loses)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _product_ids(chunks: Iterable[Chunk]) -> set[str]:
+    return {
+        str(c.metadata["product_id"])
+        for c in chunks
+        if c.metadata.get("kind") == "product" and c.metadata.get("product_id")
+    }
+
+
+def _counts_json(counts: dict[str, int]) -> str:
+    return json.dumps(counts, sort_keys=True) if counts else ""
 
 
 def _batches(items: Sequence[Chunk], size: int) -> Iterator[Sequence[Chunk]]:

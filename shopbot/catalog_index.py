@@ -1,0 +1,388 @@
+"""An in-memory view of the stored chunks for what a vector store does badly: keyword (BM25)
+ranking, SKU and product-name lookup, and fast filtering of product records (also for the
+dense side: a filtered vector query searches among ids filtered here, since Chroma's own
+metadata filter costs several times the query at 10,000 products).
+
+The vectors stay in Chroma; this holds each chunk's id, words and metadata (about 1 KB per
+product record: ~10 MB at 10,000 products). It is rebuilt from the store when the store
+changes, which it notices from a cheap signature (chunk count + the document registry), so
+a file ingested by another process or replica is seen by the next question.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shopbot.constraints import Constraints, Facets, norm, tokens
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from shopbot.store import CatalogStore
+
+log = logging.getLogger(__name__)
+
+# Words too common to rank on. Shoppers' filler words, not catalog vocabulary: "tent" stays.
+_KEYWORD_STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with about from into as is are was were
+    be been being do doe did have ha had can could would should will shall may might must i me
+    my we our you your it it's its they them their this that these those there here what which
+    who whom whose when where why how much many more most any some all each every no not only
+    own same so than too very just also please tell know want need get got buy sell sold shop
+    store one thing item product catalog hi hello thank thanks show find look looking cost
+    price under over below above between less cheap cheapest expensive""".split()
+)
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """The words BM25 ranks on: lower-cased, singular, without filler words. Hyphenated
+    words also count as one ("2-person" -> "2", "person", "2person")."""
+    words = [w for w in tokens(text) if w not in _KEYWORD_STOPWORDS]
+    joined = ["".join(tokens(m)) for m in re.findall(r"\w+(?:-\w+)+", text.lower())]
+    return words + [j for j in joined if j]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One stored chunk as the index keeps it."""
+
+    id: str
+    text: str
+    meta: Mapping[str, Any]
+
+    @property
+    def product_id(self) -> str:
+        return str(self.meta.get("product_id") or "")
+
+    @property
+    def is_record(self) -> bool:
+        return self.meta.get("kind") == "product"
+
+
+class CatalogIndex:
+    """Keyword ranking, filtering and name lookup over every chunk of a store.
+
+    Thread-safe: a rebuild swaps in a new immutable snapshot; readers keep the one they got.
+    """
+
+    def __init__(self, store: CatalogStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+
+    def snapshot(self) -> _Snapshot:
+        """The current snapshot, rebuilt first when the store changed since the last one."""
+        signature = self._signature()
+        current = self._snapshot
+        if current is not None and current.signature == signature:
+            return current
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.signature != signature:
+                current = _Snapshot.build(self.store, signature)
+                self._snapshot = current
+        return current
+
+    def query_where(
+        self, snap: _Snapshot, vector: Sequence[float], k: int, where: Mapping[str, Any]
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """``store.query(vector, k, where)``, the same results, faster: the filter is
+        evaluated on ``snap`` (:meth:`_Snapshot.where_ids`) and Chroma searches among those
+        ids. Falls back to Chroma's own filter when ``where`` is not mirrored, or when a chunk
+        of ``snap`` has left the store since (Chroma refuses unknown ids)."""
+        ids = snap.where_ids(where)
+        if ids is None:
+            return self.store.query(vector, k, where)
+        if not ids or k <= 0:
+            return []
+        try:
+            found = self.store.chunks.query(
+                query_embeddings=[list(vector)],
+                n_results=k,
+                ids=ids,
+                include=["documents", "metadatas", "distances"],
+            )
+        except Exception:  # noqa: BLE001 - e.g. "Error finding id": the store changed
+            log.debug("catalog index: id-restricted query failed; filtering in Chroma")
+            return self.store.query(vector, k, where)
+        return list(zip(found["ids"][0], found["documents"][0], found["metadatas"][0],
+                        found["distances"][0]))
+
+    def _signature(self) -> tuple[Any, ...]:
+        docs = self.store.registry.get(include=["metadatas"])
+        parts = sorted(
+            (doc_id, str(meta.get("content_hash", "")), str(meta.get("ingested_at", "")),
+             str(meta.get("updated_at", "")), int(meta.get("products", 0) or 0))
+            for doc_id, meta in zip(docs["ids"], docs["metadatas"])
+        )
+        return (self.store.count_chunks(), tuple(parts))
+
+
+class _Snapshot:
+    """The index as of one store signature (immutable once built)."""
+
+    def __init__(self, chunks: list[Chunk], signature: tuple[Any, ...]) -> None:
+        import numpy as np
+
+        self.signature = signature
+        self.chunks = chunks
+        self.position = {c.id: i for i, c in enumerate(chunks)}
+        # The product record of each SKU. A product known only from a page or spec sheet
+        # that carries its SKU and price (no row in any product list) is its own record.
+        self.records: dict[str, int] = {}
+        for i, chunk in enumerate(chunks):
+            if chunk.is_record and chunk.product_id:
+                self.records[chunk.product_id] = i
+        for i, chunk in enumerate(chunks):
+            pid = chunk.product_id
+            if pid and pid not in self.records and chunk.meta.get("price") is not None:
+                self.records[pid] = i
+        self.is_product = np.zeros(len(chunks), dtype=bool)
+        self.is_product[list(self.records.values())] = True
+        self.record_of = np.array(
+            [self.records.get(c.product_id, -1) if c.product_id else -1 for c in chunks],
+            dtype=np.int64,
+        )
+        self.is_record = np.array([c.is_record for c in chunks], dtype=bool)
+        self.price = np.array(
+            [_number(c.meta.get("price")) for c in chunks], dtype=np.float64
+        )
+        self.stock = np.array(
+            [_number(c.meta.get("stock")) for c in chunks], dtype=np.float64
+        )
+        self.brand = np.array([norm(str(c.meta.get("brand") or "")) for c in chunks], dtype=object)
+        self.path = np.array(
+            [str(c.meta.get("category_path") or c.meta.get("category") or "") for c in chunks],
+            dtype=object,
+        )
+        self.paths = sorted(set(self.path.tolist()))
+        self.words = [keyword_tokens(f"{c.meta.get('title', '')}\n{c.text}") for c in chunks]
+        self.word_sets = [set(w) for w in self.words]
+        self.facets = Facets.from_records(
+            (chunks[i].text, chunks[i].meta) for i in self.records.values()
+        )
+        self._titles = TitleIndex(
+            [(pid, str(chunks[i].meta.get("title") or "")) for pid, i in self.records.items()]
+        )
+        self._ids = np.array([c.id for c in chunks], dtype=object)
+        self._columns: dict[str, _Column] = {}  # metadata values by key, for where_ids
+        self._bm25 = None
+        if chunks:
+            import bm25s
+
+            self._bm25 = bm25s.BM25()
+            self._bm25.index([w or ["<empty>"] for w in self.words], show_progress=False)
+            self._vocab = self._bm25.vocab_dict
+
+    @classmethod
+    def build(cls, store: CatalogStore, signature: tuple[Any, ...]) -> _Snapshot:
+        chunks = [Chunk(cid, text or "", meta or {}) for cid, text, meta in store.iter_chunks()]
+        log.debug("catalog index: %d chunks", len(chunks))
+        return cls(chunks, signature)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    # -- filtering -------------------------------------------------------------------------
+
+    def allowed(self, constraints: Constraints) -> np.ndarray:
+        """Which chunks may be shown under ``constraints``: product records that satisfy
+        them, passages about such a product (a spec sheet follows its record), and every
+        passage that is about no product (policies, FAQs)."""
+        import numpy as np
+
+        ok = self.record_mask(constraints)
+        linked = self.record_of >= 0
+        result = ~linked  # passages about no product
+        result[linked] = ok[self.record_of[linked]]
+        return result
+
+    def record_mask(self, constraints: Constraints) -> np.ndarray:
+        """Product records satisfying every constraint (vectorised; colour and size, which
+        live in the record text, are checked only on what survives the rest)."""
+        import numpy as np
+
+        mask = self.is_product.copy()
+        if constraints.price_min is not None:
+            mask &= self.price >= constraints.price_min
+        if constraints.price_max is not None:
+            mask &= self.price <= constraints.price_max
+        if constraints.brands:
+            mask &= np.isin(self.brand, [norm(b) for b in constraints.brands])
+        if constraints.categories:
+            paths = [p for p in self.paths if constraints._category_ok({"category_path": p})]
+            mask &= np.isin(self.path, paths)
+        if constraints.in_stock is True:
+            mask &= self.stock > 0
+        elif constraints.in_stock is False:
+            mask &= self.stock <= 0
+        if constraints.colours or constraints.sizes:
+            for i in np.flatnonzero(mask):
+                mask[i] = self.fits(int(i), constraints)
+        return mask
+
+    def where_ids(self, where: Mapping[str, Any]) -> list[str] | None:
+        """The ids of the chunks a Chroma ``where`` matches, computed from this snapshot's
+        metadata: a dense query restricted to these ids finds what the same query under
+        ``where`` finds, without Chroma evaluating the filter in SQLite (over 100 ms at
+        10,000 products, against ~20 ms for the query itself). None when ``where`` uses an
+        operator, or a key holds a value type, that this does not mirror exactly (missing
+        keys under ``$ne``, an int compared with a float): ask Chroma with ``where`` then."""
+        mask = self._where_mask(where)
+        return None if mask is None else self._ids[mask].tolist()
+
+    def _where_mask(self, where: Mapping[str, Any]) -> np.ndarray | None:
+        import numpy as np
+
+        if len(where) != 1:  # {"a": 1, "b": 2} is an implicit $and
+            return self._where_mask({"$and": [{key: value} for key, value in where.items()]})
+        ((key, condition),) = where.items()
+        if key in ("$and", "$or"):
+            masks = [self._where_mask(part) for part in condition]
+            if not masks or any(m is None for m in masks):
+                return None
+            combine = np.logical_and if key == "$and" else np.logical_or
+            return combine.reduce(masks)
+        if not isinstance(condition, dict):
+            condition = {"$eq": condition}
+        if len(condition) != 1:
+            return None
+        ((op, value),) = condition.items()
+        column = self._column(key)
+        if op == "$in" and all(isinstance(v, str) for v in value):
+            if not column.types <= {str}:
+                return None
+            return np.isin(column.codes, [column.code_of.get(v, -2) for v in value])
+        if op in ("$eq", "$ne") and isinstance(value, str):
+            if not column.types <= {str}:
+                return None
+            if op == "$ne" and not column.present.all():
+                return None  # how Chroma treats a missing key under $ne is not mirrored
+            equal = column.codes == column.code_of.get(value, -2)
+            return equal if op == "$eq" else ~equal
+        compare = {"$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less,
+                   "$lte": np.less_equal}.get(op)
+        if compare is None or type(value) not in (int, float):
+            return None
+        if not column.types <= {type(value)}:
+            return None  # Chroma keeps ints and floats apart: not mirrored
+        return compare(column.numbers, float(value)) & column.present
+
+    def _column(self, key: str) -> _Column:
+        """Every chunk's metadata value for ``key``, made on first use and kept (two threads
+        may both make it: same result)."""
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = _Column([c.meta.get(key) for c in self.chunks])
+        return found
+
+    def fits(self, position: int, constraints: Constraints) -> bool:
+        """Whether the product record at ``position`` satisfies ``constraints``."""
+        chunk = self.chunks[position]
+        return constraints.matches({**chunk.meta, "kind": "product"}, chunk.text)
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def keyword_ranking(self, query: str, n: int, mask: np.ndarray | None = None) -> list[int]:
+        """Up to ``n`` chunk positions by BM25 score for ``query`` (score > 0 only)."""
+        import numpy as np
+
+        if self._bm25 is None:
+            return []
+        words = [w for w in dict.fromkeys(keyword_tokens(query)) if w in self._vocab]
+        if not words:
+            return []
+        scores = np.asarray(self._bm25.get_scores(words), dtype=np.float64)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, int((scores > 0).sum()))
+        if n <= 0:
+            return []
+        top = np.argpartition(-scores, n - 1)[:n]
+        return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
+
+    def containing_all(self, words: Sequence[str], positions: Sequence[int]) -> list[int]:
+        """The positions whose chunk has every one of ``words``."""
+        wanted = set(words)
+        return [i for i in positions if wanted <= self.word_sets[i]]
+
+    def named_products(self, question: str) -> list[str]:
+        """SKUs of the products whose name the question spells out, in question order."""
+        return self._titles.find(question)
+
+
+class _Column:
+    """One metadata key's values over every chunk (None where missing), for where_ids."""
+
+    def __init__(self, values: list[Any]) -> None:
+        import numpy as np
+
+        self.values = np.empty(len(values), dtype=object)
+        self.values[:] = values
+        self.present = np.array([v is not None for v in values], dtype=bool)
+        self.types = {type(v) for v in values if v is not None}
+        # Strings as codes, so $eq and $in compare integers (-1: missing or not a string).
+        self.code_of: dict[str, int] = {}
+        self.codes = np.array(
+            [self.code_of.setdefault(v, len(self.code_of)) if type(v) is str else -1
+             for v in values],
+            dtype=np.int64,
+        )
+        self.numbers = np.array(
+            [float(v) if type(v) in (int, float) else np.nan for v in values], dtype=np.float64
+        )
+
+
+class TitleIndex:
+    """Product titles as token sequences, to spot a product named in a question."""
+
+    def __init__(self, titles: Sequence[tuple[str, str]]) -> None:
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.order = {product_id: i for i, (product_id, _) in reversed(list(enumerate(titles)))}
+        for product_id, title in titles:
+            words = tuple(tokens(title))
+            if not words:
+                continue
+            # The full title, and the title without its last word ("Alpine 2" for "Alpine 2
+            # Tent") when what is left is still a name of two words or more.
+            for variant in {words, words[:-1]}:
+                if len(variant) >= 2 or variant == words:
+                    self.by_first.setdefault(variant[0], []).append((variant, product_id))
+        for entries in self.by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    def find(self, question: str, ties: str = "all") -> list[str]:
+        """Ids of the titles spelled out in ``question``, in its order. Where one phrase
+        fits several titles ("Alpine 2": the Tent and the Footprint), ``ties="all"`` keeps
+        every one and ``ties="first"`` the first in the order the index was given."""
+        words = tokens(question)
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            size, matched = 0, []
+            for variant, product_id in self.by_first.get(words[i], ()):
+                if size and len(variant) < size:
+                    break  # entries are longest first: only equally long names tie
+                if tuple(words[i : i + len(variant)]) != variant:
+                    continue
+                # "Alpine 2" must not be found in "Alpine 20", nor a one-word title in a
+                # sentence (too weak a signal).
+                following = words[i + len(variant)] if i + len(variant) < len(words) else ""
+                if following.isdigit() or (len(variant) == 1 and len(words) > 1):
+                    continue
+                size = len(variant)
+                matched.append(product_id)
+            if ties == "first":
+                matched = sorted(matched, key=self.order.__getitem__)[:1]
+            found.extend(p for p in matched if p not in found)
+            i += max(size, 1)
+        return found
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")

@@ -1,0 +1,187 @@
+"""Shopping-aware retrieval over the real demo catalog: filters read from the question, sort
+intents, "nothing fits" with labelled closest matches, keyword + dense fusion, one slot per
+product, remembered filters across turns, and comparisons in the answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopbot.catalog_index import CatalogIndex, keyword_tokens
+from shopbot.constraints import Constraints
+from shopbot.generators import Turn
+from shopbot.retrieval import Retriever
+
+
+def records(service) -> dict[str, tuple[str, dict]]:
+    """Every product record in the store: id -> (text, metadata)."""
+    return {
+        meta["product_id"]: (text, meta)
+        for _, text, meta in service.store.iter_chunks(where={"kind": "product"})
+    }
+
+
+def products(retrieval) -> list:
+    return [s for s in retrieval.sources if s.kind == "product"]
+
+
+def slots(sources) -> list[str]:
+    return list(dict.fromkeys(s.id for s in sources))
+
+
+@pytest.fixture(scope="module")
+def catalog(demo_service):
+    return records(demo_service)
+
+
+def in_category(meta: dict, word: str) -> bool:
+    return word.lower() in str(meta.get("category_path") or meta.get("category", "")).lower()
+
+
+def test_price_and_category_become_hard_filters(demo_service, catalog):
+    found = demo_service.retrieve("tents under $300", k=5)
+    assert found.constraints.chips() == ["under $300", "category: Tents"]
+    shown = products(found)
+    assert shown, "tents under $300 exist in the demo catalog"
+    for source in shown:
+        _, meta = catalog[source.id]
+        assert source.price <= 300 and in_category(meta, "Tents"), source.title
+        assert source.note == ""
+    fitting = [m for _, m in catalog.values() if m["price"] <= 300 and in_category(m, "Tents")]
+    assert len(slots(shown)) == min(5, len(fitting))
+
+
+def test_brand_and_between_bounds(demo_service, catalog):
+    found = demo_service.retrieve("Kestrel Peak gear between 100 and 300 dollars", k=5)
+    assert "brand: Kestrel Peak" in found.constraints.chips()
+    assert found.constraints.price_min == 100 and found.constraints.price_max == 300
+    for source in products(found):
+        assert catalog[source.id][1]["brand"] == "Kestrel Peak"
+        assert 100 <= source.price <= 300
+
+
+def test_size_filter_reads_the_record_text(demo_service, catalog):
+    found = demo_service.retrieve("jackets in size XL", k=5)
+    assert products(found)
+    for source in products(found):
+        assert "XL" in catalog[source.id][0], source.title
+
+
+@pytest.mark.parametrize(
+    ("question", "order"), [("What is the cheapest tent?", min), ("the most expensive tent", max)]
+)
+def test_sort_intents_put_the_cheapest_or_dearest_first(demo_service, catalog, question, order):
+    tents = [m for _, m in catalog.values() if in_category(m, "Tents")]
+    expected = order(tents, key=lambda m: m["price"])
+    found = demo_service.retrieve(question, k=5)
+    assert products(found)[0].id == expected["product_id"]
+    prices = [s.price for s in products(found)]
+    assert prices == sorted(prices, reverse=order is max)
+    answer = demo_service.assistant("extractive").ask(question)
+    assert expected["title"] in answer.text
+
+
+def test_when_nothing_fits_the_bot_says_so_and_labels_the_closest_matches(demo_service):
+    found = demo_service.retrieve("tents under $5", k=5)
+    assert found.relaxed
+    assert products(found) and all(s.note == "closest match" for s in products(found))
+    answer = demo_service.assistant("extractive").ask("tents under $5")
+    assert answer.text.startswith("Nothing in our catalog matches under $5, category: Tents.")
+    assert "closest matches" in answer.text
+    assert answer.to_dict()["relaxed"] is True
+
+
+def test_a_policy_question_is_not_filtered_away(demo_service):
+    found = demo_service.retrieve("What is the warranty on backpacks?", k=5)
+    assert found.sources[0].source == "warranty.docx"
+
+
+def test_one_slot_per_product_with_its_record(demo_service):
+    found = demo_service.retrieve("Is the Alpine 2 Tent waterproof?", k=5)
+    ids = [s.id for s in found.sources]
+    assert len(slots(found.sources)) == 5
+    # A product's chunks sit together, its record among them, three at most.
+    for product_id in slots(found.sources):
+        positions = [i for i, s in enumerate(found.sources) if s.id == product_id]
+        assert positions == list(range(positions[0], positions[0] + len(positions)))
+        assert len(positions) <= 3
+    alpine = [s for s in found.sources if s.id == "RL-TNT-001"]
+    assert ids[0] == "RL-TNT-001" and any(s.kind == "product" for s in alpine)
+    assert any(s.source == "alpine-2-tent.pdf" for s in alpine), "the spec sheet rides along"
+
+
+def test_keyword_ranking_finds_a_word_the_records_share(demo_service, catalog):
+    snapshot = CatalogIndex(demo_service.store).snapshot()
+    ranked = [snapshot.chunks[i] for i in snapshot.keyword_ranking("RidgeDry membrane", 10)]
+    assert ranked and all(
+        "ridgedry" in keyword_tokens(c.text) or "membrane" in keyword_tokens(c.text) for c in ranked
+    )
+    with_both = [
+        pid for pid, (text, _) in catalog.items() if "RidgeDry" in text and "membrane" in text
+    ]
+    top = {c.product_id for c in ranked[: len(with_both)]}
+    assert top & set(with_both)
+    # Fused search: every product it returns for the brand-new word has the word.
+    found = demo_service.search("RidgeDry", k=3)
+    assert found and all("RidgeDry" in s.text for s in found if s.kind == "product")
+
+
+def test_remembered_filters_stay_until_changed_or_removed(demo_service, catalog):
+    assistant = demo_service.assistant("extractive")
+    first = assistant.ask("sleeping bags under $250")
+    remembered = first.constraints.remembered()
+    assert remembered.chips() == ["under $250"]  # the category belongs to that question
+
+    second = assistant.ask(
+        "do you have backpacks?", [Turn("user", "sleeping bags under $250")], remembered
+    )
+    assert second.constraints.price_max == 250
+    assert products(second.retrieval) and all(s.price <= 250 for s in products(second.retrieval))
+    assert all(in_category(catalog[s.id][1], "Backpacks") for s in products(second.retrieval))
+
+    changed = assistant.ask("backpacks under $100", (), remembered)
+    assert changed.constraints.price_max == 100
+
+    dropped = remembered.without("under $250")
+    assert not dropped
+    free = assistant.ask("do you have backpacks?", (), dropped)
+    assert any(s.price > 250 for s in products(free.retrieval)), "the budget is gone"
+
+
+def test_a_named_product_is_answered_even_outside_the_remembered_budget(demo_service):
+    answer = demo_service.assistant("extractive").ask(
+        "How much is the Alpine 2 Tent?", (), Constraints(price_max=100)
+    )
+    assert answer.sources[0].id == "RL-TNT-001"
+    assert answer.sources[0].note == "does not fit your filters"
+    assert "$349.00" in answer.text
+
+
+def test_compare_gives_a_table_from_the_records_and_both_products_in_the_answer(
+    demo_service, catalog
+):
+    answer = demo_service.assistant("extractive").ask(
+        "compare the Alpine 2 and the Summit Expedition 4"
+    )
+    table = answer.comparison
+    assert [p["id"] for p in table.products] == ["RL-TNT-001", "RL-TNT-004"]
+    assert table.value("Price", "RL-TNT-001") == "$349.00"
+    assert slots(answer.sources)[:2] == ["RL-TNT-001", "RL-TNT-004"]
+    for product_id in ("RL-TNT-001", "RL-TNT-004"):
+        meta = catalog[product_id][1]
+        assert meta["title"] in answer.text and f"${meta['price']:,.2f}" in answer.text
+    assert answer.to_dict()["comparison"]["products"][1]["title"] == "Summit Expedition 4 Tent"
+
+
+def test_the_index_follows_files_added_after_the_first_search(service, tmp_path):
+    retriever = Retriever(service.store, service.embeddings)
+    assert retriever.retrieve("Zephyrine kite", k=3).sources == []  # empty store
+    catalog = tmp_path / "kites.csv"
+    catalog.write_text(
+        "SKU,Title,Price,Brand,Category,Description\n"
+        "KT-1,Zephyrine Stunt Kite,$89.00,Skyworks,Kites,Dual-line stunt kite\n"
+        "KT-2,Breeze Delta Kite,$29.00,Skyworks,Kites,Single-line kite for kids\n"
+    )
+    assert all(r.ok for r in service.ingest([catalog]))
+    found = retriever.retrieve("Zephyrine kite under $50", k=3)
+    assert found.constraints.chips() == ["under $50", "category: Kites"]
+    assert [s.id for s in products(found)] == ["KT-2"]
