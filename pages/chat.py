@@ -61,7 +61,9 @@ for index, message in enumerate(state.messages):
             if message.get("comparison"):
                 render_comparison(message["comparison"])
             render_corrections(message)
-            render_sources(message.get("sources", []), compare_key=f"m{index}")
+            render_sources(
+                message.get("sources", []), compare_key=f"m{index}", answer=message["content"]
+            )
             save_feedback(index, message)
 
 
@@ -106,7 +108,11 @@ if prompt:
         if message["comparison"]:
             render_comparison(message["comparison"])
         render_corrections(message)
-        render_sources(message["sources"], compare_key=f"m{len(state.messages) - 1}")
+        render_sources(
+            message["sources"],
+            compare_key=f"m{len(state.messages) - 1}",
+            answer=message["content"],
+        )
         save_feedback(len(state.messages) - 1, message)
 
 

@@ -175,18 +175,29 @@ def _link(url: str) -> bool:
     return urlparse(url or "").scheme in {"http", "https"}
 
 
-def render_sources(sources: list[dict[str, Any]], compare_key: str | None = None) -> None:
+def render_sources(
+    sources: list[dict[str, Any]], compare_key: str | None = None, answer: str = ""
+) -> None:
     """Product cards for products, expandable citations for passages, numbered as cited.
+    When ``answer`` cites sources ([n]), only those are drawn: the cards come from the very
+    records the answer states (an answer that cites nothing shows everything retrieved).
     Each product card has a "Compare" box (see :func:`comparison_tray`); ``compare_key``
     tells one answer's boxes from another's (default: this list of sources)."""
+    from shopbot.factcheck import cited_numbers
+
     if not sources:
         return
+    cited_only = set(cited_numbers(answer))
     compare_scope = compare_key or f"{id(sources):x}"
     # One card per product, however many of its files were retrieved (the CSV row, its page,
     # its spec sheet); the card lists every source number the answer may cite for it.
     products: dict[str, tuple[list[int], dict[str, Any]]] = {}
     passages: list[tuple[int, dict[str, Any]]] = []
     for number, source in enumerate(sources, 1):
+        if cited_only and number not in cited_only and not _same_product(
+            source, sources, cited_only
+        ):
+            continue
         if source.get("price") is not None or source.get("kind") == "product":
             key = source.get("id") or source.get("title")
             numbers, shown = products.get(key, ([], source))
@@ -227,6 +238,15 @@ def render_sources(sources: list[dict[str, Any]], compare_key: str | None = None
         label = f"[{number}] {passage.get('title', '')} — {passage.get('section', '')} ({where})"
         with st.expander(label):
             st.text(passage.get("snippet", ""))
+
+
+def _same_product(source: dict[str, Any], sources: list[dict[str, Any]], cited: set[int]) -> bool:
+    """Whether ``source`` belongs to a product the answer cites through another of its
+    chunks (its record fills the card when the answer cites its spec sheet)."""
+    key = source.get("id")
+    return bool(key) and any(
+        sources[n - 1].get("id") == key for n in cited if 1 <= n <= len(sources)
+    ) and source.get("kind") == "product"
 
 
 def render_corrections(message: dict[str, Any]) -> None:

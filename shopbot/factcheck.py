@@ -555,13 +555,18 @@ class CheckedStream:
         self.done = True
 
 
-def cited_sources(text: str, sources: Sequence[Source]) -> list[Source]:
-    """The sources an answer cites ([n]), in the order they are first cited: what product
-    cards should be drawn from."""
+def cited_numbers(text: str) -> list[int]:
+    """The source numbers an answer cites ([n], [n, m]), each once, in first-cited order."""
     numbers: list[int] = []
     for m in _CITATION.finditer(text):
         numbers.extend(int(n) for n in re.findall(r"\d+", m.group(1)))
-    return [sources[n - 1] for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
+    return list(dict.fromkeys(numbers))
+
+
+def cited_sources(text: str, sources: Sequence[Source]) -> list[Source]:
+    """The sources an answer cites ([n]), in the order they are first cited: what product
+    cards should be drawn from."""
+    return [sources[n - 1] for n in cited_numbers(text) if 1 <= n <= len(sources)]
 
 
 # -- sentences -----------------------------------------------------------------------------------

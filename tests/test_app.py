@@ -120,6 +120,18 @@ def test_filters_stay_on_as_chips_until_removed(app_env):
     assert "Nothing in our catalog matches" not in answer
     assert "Skyhook Packable Hammock" in answer  # $59.95, by Talusworks
 
+    # The cards are the records the answer cites, no others.
+    message = at.session_state["messages"][-1]
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", message["content"])}
+    titles = {s["title"] for n, s in enumerate(message["sources"], 1) if n in cited}
+    uncited = {s["title"] for s in message["sources"]} - titles
+    cards = {
+        shown(m.value).split("**")[1]
+        for m in at.chat_message[-1].markdown
+        if m.value.startswith("**")
+    }
+    assert cards == titles and uncited, (cards, titles, uncited)
+
     next(b for b in at.button if b.label == "New chat").click().run()
     assert chips(at) == []
 

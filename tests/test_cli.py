@@ -154,6 +154,32 @@ def test_chat_keeps_the_conversation(cli_env):
     assert "Glacier -10 Sleeping Bag" in answers[1] and "Ridgeline" in answers[1]
 
 
+def test_chat_remembers_filters_until_dropped(cli_env):
+    env, files = cli_env
+    assert shopbot("ingest", str(files / "products.csv"), env=env).returncode == 0
+    lines = ["anything under $100", "do you have tents?", "/drop under $100", "do you have tents?"]
+    run = shopbot("chat", env=env, stdin="\n".join(lines) + "\n")
+    assert run.returncode == 0, run.stderr
+    answers = [line for line in run.stdout.splitlines() if line.startswith("bot> ")]
+    assert len(answers) == 3
+    assert "(filters: under $100)" in run.stdout
+    # The tent costs $349: under the remembered budget nothing fits, and the bot says so.
+    assert answers[1].startswith("bot> Nothing in our catalog matches under $100, category: Tents")
+    assert "filters: none" in run.stdout
+    assert "Nothing in our catalog" not in answers[2] and "Alpine 2 Tent" in answers[2]
+
+
+def test_ask_prints_a_comparison_table_from_the_records(cli_env):
+    env, files = cli_env
+    assert shopbot("ingest", str(files / "products.csv"), env=env).returncode == 0
+    run = shopbot("ask", "compare the Alpine 2 Tent and the Trail Stove", env=env)
+    assert run.returncode == 0, run.stderr
+    table = [line for line in run.stdout.splitlines() if line.startswith("|")]
+    assert "Alpine 2 Tent" in table[0] and "Trail Stove" in table[0]
+    price = next(line for line in table if line.startswith("| Price"))
+    assert "$349.00" in price and "$59.00" in price
+
+
 def test_unknown_generator_lists_the_choices(cli_env):
     env, _ = cli_env
     run = shopbot("ask", "hello", "--generator", "gpt9", env=env)
