@@ -185,3 +185,52 @@ def test_the_index_follows_files_added_after_the_first_search(service, tmp_path)
     found = retriever.retrieve("Zephyrine kite under $50", k=3)
     assert found.constraints.chips() == ["under $50", "category: Kites"]
     assert [s.id for s in products(found)] == ["KT-2"]
+
+
+def test_the_index_sees_another_process_writes_within_a_second(service, embeddings, tmp_path):
+    """Another replica (here another store object on the same data) ingests: the retriever
+    that searched before finds the new product soon after, without being told."""
+    from shopbot.service import CatalogService
+    from tests.conftest import wait_until
+
+    retriever = Retriever(service.store, service.embeddings)
+    assert retriever.retrieve("Zephyrine kite", k=3).sources == []
+    other = CatalogService(service.settings, embeddings=embeddings)
+    assert other.store is not service.store
+    catalog = tmp_path / "kites.csv"
+    catalog.write_text(
+        "SKU,Title,Price,Brand,Category,Description\n"
+        "KT-1,Zephyrine Stunt Kite,$89.00,Skyworks,Kites,Dual-line stunt kite\n"
+    )
+    assert all(r.ok for r in other.ingest([catalog]))
+    wait_until(
+        lambda: [s.id for s in retriever.retrieve("Zephyrine kite", k=3).sources] == ["KT-1"],
+        timeout=30,
+        what="the new product in the retriever's results",
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "tents under $300",
+        "Kestrel Peak gear between 100 and 300 dollars",
+        "sleeping bags in stock",
+        "expedition tents over $800",
+        "Ridgeline or Northfall backpacks",
+    ],
+)
+def test_the_in_memory_filter_matches_chromas_own(demo_service, question):
+    """Filtered dense queries run among ids worked out in memory: they must be exactly the
+    chunks Chroma's own ``where`` selects."""
+    retriever = demo_service.retriever
+    snapshot = retriever.index.snapshot()
+    constraints = retriever.parse(question)
+    assert constraints.filters
+    for where in (
+        constraints.to_where(),
+        {"$or": [constraints.to_where(), {"kind": {"$ne": "product"}}]},
+    ):
+        mirrored = snapshot.where_ids(where)
+        assert mirrored is not None
+        assert sorted(mirrored) == sorted(demo_service.store.chunks.get(where=where)["ids"])
