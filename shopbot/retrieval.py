@@ -89,7 +89,7 @@ def _snippet(text: str, meta: dict[str, Any]) -> str:
 # Reciprocal rank fusion constant (Cormack et al.): ranks matter, raw scores never mix.
 RRF_K = 60
 # Candidates each ranking contributes before fusion, at least.
-MIN_CANDIDATES = 20
+MIN_CANDIDATES = 10
 # Cosine similarity by which a policy passage must beat every product to keep its place
 # among the products of a filtering question.
 CLEARLY_CLOSER = 0.15
@@ -252,7 +252,7 @@ class Retriever:
 
     def _ranked(self, snap, question, vector, k, constraints, mask) -> list[tuple[str, float | None]]:
         """Chunk ids by fused rank, with their cosine similarity when the dense side saw them."""
-        n = max(MIN_CANDIDATES, 4 * k)
+        n = max(MIN_CANDIDATES, 2 * k)
         where = None
         if constraints is not None and constraints.filters:
             # Products that pass the metadata filters, and every passage (post-filtered below).

@@ -287,28 +287,6 @@ class CatalogStore:
             )
         )
 
-    def query_many(
-        self, vectors: Sequence[Sequence[float]], k: int, batch: int = 256
-    ) -> list[list[tuple[str, str, dict[str, Any], float]]]:
-        """:meth:`query` for many vectors, a few hundred per round trip (the fine-tuning set
-        builder retrieves for thousands of questions): the same results, in order."""
-        if k <= 0 or not vectors or self.chunks.count() == 0:
-            return [[] for _ in vectors]
-        found: list[list[tuple[str, str, dict[str, Any], float]]] = []
-        for start in range(0, len(vectors), batch):
-            result = self.chunks.query(
-                query_embeddings=[list(v) for v in vectors[start : start + batch]],
-                n_results=k,
-                include=["documents", "metadatas", "distances"],
-            )
-            found.extend(
-                list(zip(ids, documents, metadatas, distances))
-                for ids, documents, metadatas, distances in zip(
-                    result["ids"], result["documents"], result["metadatas"], result["distances"]
-                )
-            )
-        return found
-
     # -- registry ----------------------------------------------------------------------
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
