@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -48,11 +47,6 @@ def keyword_tokens(text: str) -> list[str]:
     return words + [j for j in joined if j]
 
 
-# Seconds a checked snapshot is trusted before the store's signature is read again (writes by
-# this process are seen at once; another process's within this time).
-RECHECK_S = 1.0
-
-
 @dataclass(frozen=True)
 class Chunk:
     """One stored chunk as the index keeps it."""
@@ -80,27 +74,16 @@ class CatalogIndex:
         self.store = store
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        self._checked = (-1, 0.0)  # (store generation, monotonic time) of the last check
 
     def snapshot(self) -> _Snapshot:
         """The current snapshot, rebuilt first when the store changed since the last one.
 
-        A write through this process's store is seen at once (``store.generation``); one by
-        another process or replica within ``RECHECK_S`` seconds: reading the store's
-        signature costs two round trips, too many to pay on every question.
+        The store's signature (chunk count and document registry: two round trips) is read
+        on every call, so a file ingested, replaced or deleted by any process or replica is
+        seen by the next question, and a price never outlives its record.
         """
-        current = self._snapshot
-        generation, checked_at = self._checked
-        now = time.monotonic()
-        if (
-            current is not None
-            and generation == self.store.generation
-            and now - checked_at < RECHECK_S
-        ):
-            return current
-        generation = self.store.generation
         signature = self._signature()
-        self._checked = (generation, now)
+        current = self._snapshot
         if current is not None and current.signature == signature:
             return current
         with self._lock:

@@ -156,9 +156,7 @@ class CatalogStore:
             f"{collection}_documents", embedding_function=None
         )
         self._max_batch = max(1, int(client.get_max_batch_size()))
-        # Bumped by every write through this object, so in-memory views of the store (the
-        # retriever's keyword index) see this process's changes at once.
-        self.generation = 0
+
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -169,7 +167,6 @@ class CatalogStore:
         metadatas: Sequence[dict[str, Any]],
         vectors: Sequence[Sequence[float]],
     ) -> None:
-        self.generation += 1
         for start in range(0, len(ids), self._max_batch):
             end = start + self._max_batch
             self.chunks.upsert(
@@ -181,7 +178,6 @@ class CatalogStore:
 
     def delete_chunks(self, doc_id: str, keep_version: str | None = None) -> None:
         """Remove the chunks of a document, except those of the version ``keep_version``."""
-        self.generation += 1
         where: dict[str, Any] = {"doc_id": doc_id}
         if keep_version is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
@@ -189,11 +185,9 @@ class CatalogStore:
 
     def delete_version(self, doc_id: str, version: str) -> None:
         """Remove the chunks of one version of a document (a failed, partial write)."""
-        self.generation += 1
         self.chunks.delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
 
     def delete_ids(self, ids: Sequence[str]) -> None:
-        self.generation += 1
         for start in range(0, len(ids), self._max_batch):
             self.chunks.delete(ids=list(ids[start : start + self._max_batch]))
 
@@ -296,7 +290,6 @@ class CatalogStore:
         return DocumentRecord(doc_id=doc_id, **found["metadatas"][0])
 
     def put_document(self, record: DocumentRecord) -> None:
-        self.generation += 1
         meta = record.to_dict()
         meta.pop("doc_id")
         self.registry.upsert(
@@ -316,7 +309,6 @@ class CatalogStore:
 
     def delete_document(self, doc_id: str) -> bool:
         """Remove a document's chunks, then its registry entry. False if it was not there."""
-        self.generation += 1
         known = self.get_document(doc_id) is not None
         self.delete_chunks(doc_id)
         if known:
