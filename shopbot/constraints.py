@@ -266,12 +266,12 @@ class Facets:
 
 # --------------------------------------------------------------------------- constraints
 
-_SYMBOL_FOR = {"USD": "$", "EUR": "€", "GBP": "£"}
-
-
 def _money(amount: float, currency: str | None) -> str:
+    """A budget as a shopper writes it: "$150", "€49.50" (prices shown use format_price)."""
+    from shopbot.ingest.fields import PRICE_SYMBOLS
+
     text = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    symbol = _SYMBOL_FOR.get(currency or "USD")
+    symbol = PRICE_SYMBOLS.get(currency or "USD")
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 

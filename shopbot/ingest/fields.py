@@ -276,8 +276,12 @@ class ProductRecord:
         return {k: v for k, v in meta.items() if v != ""}
 
 
+# Currencies written with a symbol in front when a price is shown ("$349.00").
+PRICE_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
 def format_price(price: float, currency: str | None) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "")
+    symbol = PRICE_SYMBOLS.get(currency or "")
     return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency or ''}".strip()
 
 
