@@ -78,18 +78,20 @@ class CatalogIndex:
     def snapshot(self) -> _Snapshot:
         """The current snapshot, rebuilt first when the store changed since the last one.
 
-        The store's signature (chunk count and document registry: two round trips) is read
-        on every call, so a file ingested, replaced or deleted by any process or replica is
-        seen by the next question, and a price never outlives its record.
+        The store's signature (its document registry: one round trip) is read on every
+        call, so a file committed, replaced or deleted by any process or replica is seen by
+        the next question, and a price never outlives its record. A change made by another
+        process also reopens an embedded store's client (its vector index would be stale).
         """
-        signature = self._signature()
+        signature, committed = self.store.registry_state()
         current = self._snapshot
         if current is not None and current.signature == signature:
             return current
         with self._lock:
             current = self._snapshot
             if current is None or current.signature != signature:
-                current = _Snapshot.build(self.store, signature)
+                self.store.ensure_fresh(signature)
+                current = _Snapshot.build(self.store, signature, committed)
                 self._snapshot = current
         return current
 
@@ -102,7 +104,7 @@ class CatalogIndex:
         of ``snap`` has left the store since (Chroma refuses unknown ids)."""
         ids = snap.where_ids(where)
         if ids is None:
-            return self.store.query(vector, k, where)
+            return self.store.query(vector, k, where, visible=snap.shows)
         if not ids or k <= 0:
             return []
         try:
@@ -114,18 +116,9 @@ class CatalogIndex:
             )
         except Exception:  # noqa: BLE001 - e.g. "Error finding id": the store changed
             log.debug("catalog index: id-restricted query failed; filtering in Chroma")
-            return self.store.query(vector, k, where)
+            return self.store.query(vector, k, where, visible=snap.shows)
         return list(zip(found["ids"][0], found["documents"][0], found["metadatas"][0],
                         found["distances"][0]))
-
-    def _signature(self) -> tuple[Any, ...]:
-        docs = self.store.registry.get(include=["metadatas"])
-        parts = sorted(
-            (doc_id, str(meta.get("content_hash", "")), str(meta.get("ingested_at", "")),
-             str(meta.get("updated_at", "")), int(meta.get("products", 0) or 0))
-            for doc_id, meta in zip(docs["ids"], docs["metadatas"])
-        )
-        return (self.store.count_chunks(), tuple(parts))
 
 
 class _Snapshot:
@@ -185,13 +178,42 @@ class _Snapshot:
             self._vocab = self._bm25.vocab_dict
 
     @classmethod
-    def build(cls, store: CatalogStore, signature: tuple[Any, ...]) -> _Snapshot:
-        chunks = [Chunk(cid, text or "", meta or {}) for cid, text, meta in store.iter_chunks()]
+    def build(
+        cls, store: CatalogStore, signature: tuple[Any, ...], committed: dict[str, str]
+    ) -> _Snapshot:
+        """The visible chunks as of ``signature``: those of committed versions, and of each
+        SKU's product records only the newest (a crash between a commit and the removal of
+        the records it replaced may leave both for a moment). If a commit lands while the
+        chunks are read, read again, so a snapshot never mixes two states of a document."""
+        for _attempt in range(3):
+            chunks = [
+                Chunk(cid, text or "", meta or {})
+                for cid, text, meta in store.iter_chunks(batch=2000, committed=committed)
+            ]
+            after, committed_after = store.registry_state()
+            if after == signature:
+                break
+            signature, committed = after, committed_after
+        newest: dict[str, Chunk] = {}
+        for chunk in chunks:
+            if chunk.is_record and chunk.product_id:
+                held = newest.get(chunk.product_id)
+                if held is None or _newer(chunk, held):
+                    newest[chunk.product_id] = chunk
+        chunks = [
+            c for c in chunks
+            if not (c.is_record and c.product_id) or newest[c.product_id] is c
+        ]
         log.debug("catalog index: %d chunks", len(chunks))
         return cls(chunks, signature)
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    def shows(self, chunk_id: str, _meta: Any = None) -> bool:
+        """Whether a chunk the store returned is visible in this snapshot (committed, and
+        not a replaced record)."""
+        return chunk_id in self.position
 
     # -- filtering -------------------------------------------------------------------------
 
@@ -387,6 +409,11 @@ class TitleIndex:
             found.extend(p for p in matched if p not in found)
             i += max(size, 1)
         return found
+
+
+def _newer(a: Chunk, b: Chunk) -> bool:
+    """Whether record ``a`` is newer than ``b`` (the later upload wins a SKU)."""
+    return (str(a.meta.get("updated_at") or ""), a.id) > (str(b.meta.get("updated_at") or ""), b.id)
 
 
 def _number(value: Any) -> float:

@@ -259,7 +259,7 @@ class Retriever:
             where = {"$or": [constraints.to_where(), {"kind": {"$ne": "product"}}]}
         # The same results as store.query(vector, n, where), the filter evaluated in memory.
         dense = (
-            self.store.query(vector, n, where) if where is None
+            self.store.query(vector, n, where, visible=snap.shows) if where is None
             else self.index.query_where(snap, vector, n, where)
         )
         similarity: dict[str, float] = {}

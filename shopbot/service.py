@@ -37,15 +37,11 @@ class CatalogService:
     ) -> None:
         from shopbot.embeddings import LazyEmbeddings
         from shopbot.ingest import Ingestor
-        from shopbot.store import CatalogStore, open_client
+        from shopbot.store import CatalogStore
 
         self.settings = settings or get_settings()
         self.embeddings = embeddings or LazyEmbeddings(self.settings)
-        self.store = store or CatalogStore(
-            open_client(self.settings),
-            self.settings.chroma_collection,
-            self.settings.embedding_model,
-        )
+        self.store = store or CatalogStore.open(self.settings)
         self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
         self._retriever: Retriever | None = None
         self._retriever_lock = threading.Lock()

@@ -1,9 +1,32 @@
 """Chroma: where chunks and the record of indexed documents live.
 
-Two collections: ``<name>`` holds one entry per product record or document passage (its
-embedding, text and metadata); ``<name>_documents`` holds one entry per ingested file (its
-content hash, counts and time), so the record of what is indexed lives wherever the vectors
-live: on disk for the embedded store, on the server for ``chroma run``.
+Three collections: ``<name>`` holds one entry per product record or document passage (its
+embedding, text and metadata); ``<name>_documents`` (the registry) holds one entry per
+ingested file (its committed version, content hash, counts and time); ``<name>_meta`` holds
+the writer lease (server stores, see :mod:`shopbot.writer_lock`), the write journal and the
+seeding state. So everything lives wherever the vectors live: on disk for the embedded
+store, on the server for ``chroma run``.
+
+Invariants (what keeps a crash at any instant from losing anything committed or showing
+anything uncommitted):
+
+1. **One writer.** Every write happens inside :meth:`CatalogStore.writing`, which holds the
+   store's writer lock (across processes and replicas) for its whole duration.
+2. **A version is visible only once committed.** Every chunk carries its document's
+   ``doc_id`` and ``version``; the registry entry of a document names its one committed
+   ``version``. Readers (:meth:`iter_chunks`, :meth:`get_chunks`, :meth:`query`, the
+   catalog index) return only chunks whose version is their document's committed one. A
+   registry entry is one Chroma record, so committing (upserting it) is atomic: before it,
+   shoppers see the old version whole; after it, the new one whole.
+3. **Write-ahead journal.** Before a writer touches a document's chunks it records its
+   intent (``journal:<doc_id>``: the version it writes, or a delete) in the meta collection;
+   it removes the entry when done. The next writer (at lock acquisition) finishes or undoes
+   whatever a dead writer's entry names, and says so in the log.
+4. **Delete = uncommit first.** Deleting a document removes its registry entry (invisible
+   at once) before its chunks (garbage from then on).
+5. **Readers in other processes stay fresh.** An embedded Chroma client keeps its vector
+   index in memory, and another process's writes leave it stale. :meth:`ensure_fresh`
+   reopens the client when the registry shows a commit this process did not make.
 """
 
 from __future__ import annotations
@@ -11,9 +34,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +48,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from shopbot.settings import Settings
+    from shopbot.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +85,17 @@ class DocumentRecord:
     updated_at: str = ""
     superseded: int = 0
     superseded_by: str = ""
+    version: str = ""
+    flags: str = ""  # JSON list of instruction-like snippets for staff review
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def committed_version(self) -> str:
+        """The version of this document's chunks that readers see (records written before
+        the field existed: derived the same way the ingest derives it)."""
+        return self.version or version_of(self.content_hash, self.parser_version)
 
     @property
     def last_updated(self) -> str:
@@ -86,6 +122,11 @@ class DocumentRecord:
             for source, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
         return "; ".join(parts)
+
+
+def version_of(content_hash: str, parser_version: int) -> str:
+    """A document version's name, as its chunks carry it."""
+    return f"{content_hash[:16]}p{parser_version}"
 
 
 def format_time(iso: str) -> str:
@@ -132,31 +173,245 @@ def open_client(settings: Settings) -> ClientAPI:
 
 
 class CatalogStore:
-    """Chunk collection plus document registry, on any Chroma client."""
+    """Chunk collection, document registry and meta collection, on any Chroma client.
 
-    def __init__(self, client: ClientAPI, collection: str, embedding_model: str) -> None:
-        self.client = client
+    ``reopen`` (embedded stores) builds a fresh client on the same path: see
+    :meth:`ensure_fresh`. ``lock`` serialises writers across processes (default: an
+    in-process lock only, for tests that build a store by hand).
+    """
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection: str,
+        embedding_model: str,
+        *,
+        lock: WriterLock | None = None,
+        reopen: Callable[[], ClientAPI] | None = None,
+        writer_wait_seconds: float = 600.0,
+    ) -> None:
+        self.name = collection
         self.embedding_model = embedding_model
-        self.chunks: Collection = client.get_or_create_collection(
-            collection,
+        self.writer_wait_seconds = writer_wait_seconds
+        self._reopen = reopen
+        self._open(client)
+        self._max_batch = max(1, int(client.get_max_batch_size()))
+        if lock is None:
+            from shopbot.writer_lock import ProcessOnlyLock
+
+            lock = ProcessOnlyLock()
+        self.lock = lock
+        self._local = threading.RLock()  # this process's writers, and refresh vs writes
+        self._depth = 0
+        self._swept = False
+        # Set by the ingestor: finishes the cross-file work of versions committed by a
+        # writer that died right after its commit (given their doc ids; returns messages).
+        self.finish_commits: Callable[[list[str]], list[str]] | None = None
+        # The registry signature this process's client is known to reflect.
+        self._seen = self.registry_signature()
+
+    @classmethod
+    def open(cls, settings: Settings) -> CatalogStore:
+        """The store the settings name, with the writer lock that fits it."""
+        from shopbot.writer_lock import FileWriterLock, LeaseWriterLock
+
+        client = open_client(settings)
+        if settings.uses_chroma_server:
+            store = cls(
+                client,
+                settings.chroma_collection,
+                settings.embedding_model,
+                writer_wait_seconds=settings.writer_wait_seconds,
+            )
+            store.lock = LeaseWriterLock(store.meta, settings.writer_lease_seconds)
+            return store
+        return cls(
+            client,
+            settings.chroma_collection,
+            settings.embedding_model,
+            lock=FileWriterLock(Path(settings.chroma_path)),
+            reopen=lambda: _reopen_embedded(settings),
+            writer_wait_seconds=settings.writer_wait_seconds,
+        )
+
+    def _open(self, client: ClientAPI) -> None:
+        self.client = client
+        chunks = client.get_or_create_collection(
+            self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": embedding_model},
+            metadata={"embedding_model": self.embedding_model},
         )
-        built_with = (self.chunks.metadata or {}).get("embedding_model")
-        if built_with and built_with != embedding_model:
+        built_with = (chunks.metadata or {}).get("embedding_model")
+        if built_with and built_with != self.embedding_model:
             raise StoreError(
-                f"The collection {collection!r} was built with the embedding model "
-                f"{built_with!r}, but SHOPBOT_EMBEDDING_MODEL is {embedding_model!r}. Vectors "
-                "from different models cannot be searched together: set "
+                f"The collection {self.name!r} was built with the embedding model "
+                f"{built_with!r}, but SHOPBOT_EMBEDDING_MODEL is {self.embedding_model!r}. "
+                "Vectors from different models cannot be searched together: set "
                 "SHOPBOT_CHROMA_COLLECTION to a new name and ingest again, or switch the "
                 "model back."
             )
         self.registry: Collection = client.get_or_create_collection(
-            f"{collection}_documents", embedding_function=None
+            f"{self.name}_documents", embedding_function=None
         )
-        self._max_batch = max(1, int(client.get_max_batch_size()))
+        self.meta: Collection = client.get_or_create_collection(
+            f"{self.name}_meta", embedding_function=None
+        )
+        self.chunks: Collection = chunks
 
+    # -- freshness ---------------------------------------------------------------------
+
+    def registry_state(self) -> tuple[tuple[Any, ...], dict[str, str]]:
+        """(signature, committed versions) from one read of the registry. The signature
+        changes with every commit by any process; see :meth:`committed_versions`."""
+        docs = self.registry.get(include=["metadatas"])
+        signature = tuple(
+            sorted(
+                (doc_id, str(meta.get("version") or ""), str(meta.get("content_hash", "")),
+                 str(meta.get("ingested_at", "")), str(meta.get("updated_at", "")),
+                 int(meta.get("products", 0) or 0), int(meta.get("chunks", 0) or 0))
+                for doc_id, meta in zip(docs["ids"], docs["metadatas"])
+            )
+        )
+        committed = {
+            doc_id: DocumentRecord(doc_id=doc_id, **meta).committed_version
+            for doc_id, meta in zip(docs["ids"], docs["metadatas"])
+        }
+        return signature, committed
+
+    def registry_signature(self) -> tuple[Any, ...]:
+        return self.registry_state()[0]
+
+    def ensure_fresh(self, signature: tuple[Any, ...] | None = None) -> bool:
+        """Reopen an embedded client whose in-memory vector index may be stale: when the
+        registry (``signature``, read now if not given) shows commits this process's client
+        has not seen. Never while this process writes (then every commit is its own). True
+        when it reopened."""
+        if self._reopen is None:
+            return False
+        if signature is None:
+            signature = self.registry_signature()
+        if signature == self._seen:
+            return False
+        if not self._local.acquire(blocking=False):
+            return False  # this process is writing: the change is its own
+        try:
+            if self._depth:
+                return False
+            signature = self.registry_signature()
+            if signature == self._seen:
+                return False
+            log.info("the store changed in another process: reopening the Chroma client")
+            self._open(self._reopen())
+            self._seen = self.registry_signature()
+            return True
+        finally:
+            self._local.release()
+
+    # -- writing -----------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, on_wait: Callable[[str], None] | None = None) -> Iterator[list[str]]:
+        """Hold the writer lock (re-entrant within a thread). The outermost holder first
+        catches up with other processes' commits and recovers what a dead writer left
+        (:meth:`recover`); it yields the list of recovery messages (empty when nested)."""
+        with self._local:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield []
+                finally:
+                    self._depth -= 1
+                return
+            self.lock.acquire(self.writer_wait_seconds, on_wait)
+            self._depth = 1
+            try:
+                signature = self.registry_signature()
+                if self._reopen is not None and signature != self._seen:
+                    self._open(self._reopen())
+                messages = self.recover()
+                yield messages
+            finally:
+                self._depth = 0
+                try:
+                    self._seen = self.registry_signature()
+                finally:
+                    self.lock.release()
+
+    def check_writer(self) -> None:
+        """Raise if this process lost the writer lock (call before committing)."""
+        self.lock.check()
+
+    def journal_begin(self, doc_id: str, action: str, version: str = "", source: str = "") -> None:
+        """Record the intent to write ``version`` of a document (``action`` "write") or to
+        delete it ("delete"), before touching its chunks."""
+        self.meta.upsert(
+            ids=[f"journal:{doc_id}"],
+            metadatas=[{"doc_id": doc_id, "action": action, "version": version,
+                        "source": source, "started": time.time(), "pid": os.getpid()}],
+            embeddings=[_REGISTRY_VECTOR],
+        )
+
+    def journal_end(self, doc_id: str) -> None:
+        self.meta.delete(ids=[f"journal:{doc_id}"])
+
+    def journal(self) -> list[dict[str, Any]]:
+        found = self.meta.get(where={"action": {"$in": ["write", "delete"]}},
+                              include=["metadatas"])
+        return [dict(m) for m in found["metadatas"]]
+
+    def recover(self) -> list[str]:
+        """Finish or undo what dead writers left (under the writer lock): per journal entry,
+        a committed version loses its predecessors' chunks, an uncommitted one is removed, a
+        begun delete is completed. Once per process, also sweep for chunks of no committed
+        version that no journal names (stores written before the journal existed)."""
+        messages = []
+        committed = self.committed_versions()
+        for entry in self.journal():
+            doc_id, version = str(entry["doc_id"]), str(entry.get("version") or "")
+            source = entry.get("source") or doc_id
+            if entry["action"] == "delete":
+                self.registry.delete(ids=[doc_id])
+                removed = self._delete_where({"doc_id": doc_id})
+                messages.append(f"Finished deleting {source} (interrupted): {removed} chunks "
+                                "removed.")
+            elif committed.get(doc_id) == version:
+                removed = self._delete_where(
+                    {"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]}
+                )
+                messages.append(f"Finished the interrupted update of {source}: its new version "
+                                f"was committed; {removed} chunks of the old one removed.")
+                if self.finish_commits is not None:
+                    messages.extend(self.finish_commits([doc_id]))
+            else:
+                removed = self._delete_where(
+                    {"$and": [{"doc_id": doc_id}, {"version": version}]}
+                )
+                kept = "the committed version stays" if doc_id in committed else "nothing was committed"
+                messages.append(f"Rolled back an interrupted ingest of {source}: {removed} "
+                                f"uncommitted chunks removed ({kept}).")
+            self.journal_end(doc_id)
+        if not self._swept:
+            self._swept = True
+            committed = self.committed_versions()
+            orphans = self._delete_where({"doc_id": {"$nin": sorted(committed)}}) if committed \
+                else self._delete_where(None)
+            for doc_id, version in committed.items():
+                orphans += self._delete_where(
+                    {"$and": [{"doc_id": doc_id}, {"version": {"$ne": version}}]}
+                )
+            if orphans:
+                messages.append(f"Removed {orphans} leftover chunks that belonged to no "
+                                "committed document version.")
+        for message in messages:
+            log.warning("store recovery: %s", message)
+        return messages
+
+    def _delete_where(self, where: dict[str, Any] | None) -> int:
+        """Delete the chunks ``where`` matches (all when None); how many."""
+        ids = self.chunks.get(where=where, include=[])["ids"]
+        self.delete_ids(ids)
+        return len(ids)
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -191,12 +446,22 @@ class CatalogStore:
         for start in range(0, len(ids), self._max_batch):
             self.chunks.delete(ids=list(ids[start : start + self._max_batch]))
 
+    def committed_versions(self) -> dict[str, str]:
+        """{doc_id: its committed version}: the only chunks readers may see."""
+        return self.registry_state()[1]
+
+    @staticmethod
+    def is_visible(meta: dict[str, Any] | None, committed: dict[str, str]) -> bool:
+        meta = meta or {}
+        return committed.get(str(meta.get("doc_id"))) == meta.get("version")
+
     def product_records(
         self, product_ids: Iterable[str], exclude_doc: str | None = None, batch: int = 500
     ) -> list[tuple[str, dict[str, Any]]]:
-        """Product-record chunks (kind "product", not passages) whose SKU is one of
+        """Committed product-record chunks (kind "product", not passages) whose SKU is one of
         ``product_ids``, from every document but ``exclude_doc``, as (id, metadata)."""
         wanted = sorted(set(product_ids))
+        committed = self.committed_versions()
         found: list[tuple[str, dict[str, Any]]] = []
         for start in range(0, len(wanted), batch):
             conditions: list[dict[str, Any]] = [
@@ -206,7 +471,10 @@ class CatalogStore:
             if exclude_doc is not None:
                 conditions.append({"doc_id": {"$ne": exclude_doc}})
             page = self.chunks.get(where={"$and": conditions}, include=["metadatas"])
-            found.extend(zip(page["ids"], page["metadatas"]))
+            found.extend(
+                (cid, meta) for cid, meta in zip(page["ids"], page["metadatas"])
+                if self.is_visible(meta, committed)
+            )
         return found
 
     def chunk_ids(self, doc_id: str, version: str) -> set[str]:
@@ -224,15 +492,21 @@ class CatalogStore:
         }
 
     def count_chunks(self, doc_id: str | None = None) -> int:
+        """Stored chunks (of every version: uncommitted ones included)."""
         if doc_id is None:
             return self.chunks.count()
         return len(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     def iter_chunks(
-        self, where: dict[str, Any] | None = None, batch: int = 500
+        self,
+        where: dict[str, Any] | None = None,
+        batch: int = 500,
+        committed: dict[str, str] | None = None,
     ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every stored chunk as (id, text, metadata), page by page (e.g. to build a
-        fine-tuning set from the whole catalog)."""
+        """Every visible chunk (of a committed version; ``committed``: the map to judge by,
+        read now if not given) as (id, text, metadata), page by page."""
+        if committed is None:
+            committed = self.committed_versions()
         offset = 0
         while True:
             page = self.chunks.get(
@@ -241,7 +515,9 @@ class CatalogStore:
                 offset=offset,
                 include=["documents", "metadatas"],
             )
-            yield from zip(page["ids"], page["documents"], page["metadatas"])
+            for item in zip(page["ids"], page["documents"], page["metadatas"]):
+                if self.is_visible(item[2], committed):
+                    yield item
             if len(page["ids"]) < batch:
                 return
             offset += batch
@@ -249,9 +525,15 @@ class CatalogStore:
     def get_chunks(
         self, where: dict[str, Any], limit: int | None = None
     ) -> list[tuple[str, str, dict[str, Any]]]:
-        """Chunks whose metadata match ``where`` (no similarity), as (id, text, metadata)."""
-        found = self.chunks.get(where=where, limit=limit, include=["documents", "metadatas"])
-        return list(zip(found["ids"], found["documents"], found["metadatas"]))
+        """Visible chunks whose metadata match ``where`` (no similarity), as (id, text,
+        metadata)."""
+        committed = self.committed_versions()
+        found = self.chunks.get(where=where, include=["documents", "metadatas"])
+        rows = [
+            item for item in zip(found["ids"], found["documents"], found["metadatas"])
+            if self.is_visible(item[2], committed)
+        ]
+        return rows[:limit] if limit is not None else rows
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embeddings of the chunks ``ids`` (those that exist)."""
@@ -261,25 +543,35 @@ class CatalogStore:
         return {chunk_id: list(v) for chunk_id, v in zip(found["ids"], found["embeddings"])}
 
     def query(
-        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+        self,
+        vector: Sequence[float],
+        k: int,
+        where: dict[str, Any] | None = None,
+        visible: Callable[[str, dict[str, Any]], bool] | None = None,
     ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """Nearest chunks as (id, text, metadata, cosine distance), best first."""
-        if k <= 0 or self.chunks.count() == 0:
+        """Nearest visible chunks as (id, text, metadata, cosine distance), best first.
+        ``visible(id, metadata)`` decides what counts (default: of a committed version).
+        Uncommitted chunks (an ingest in progress) are skipped by asking for more."""
+        total = self.chunks.count()
+        if k <= 0 or total == 0:
             return []
-        result = self.chunks.query(
-            query_embeddings=[list(vector)],
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
-        return list(
-            zip(
-                result["ids"][0],
-                result["documents"][0],
-                result["metadatas"][0],
-                result["distances"][0],
+        if visible is None:
+            committed = self.committed_versions()
+            visible = lambda _id, meta: self.is_visible(meta, committed)  # noqa: E731
+        n = k
+        while True:
+            result = self.chunks.query(
+                query_embeddings=[list(vector)],
+                n_results=min(n, total),
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
             )
-        )
+            rows = list(zip(result["ids"][0], result["documents"][0],
+                            result["metadatas"][0], result["distances"][0]))
+            shown = [row for row in rows if visible(row[0], row[2])]
+            if len(shown) >= k or len(rows) < min(n, total) or n >= total:
+                return shown[:k]
+            n *= 4
 
     # -- registry ----------------------------------------------------------------------
 
@@ -290,8 +582,10 @@ class CatalogStore:
         return DocumentRecord(doc_id=doc_id, **found["metadatas"][0])
 
     def put_document(self, record: DocumentRecord) -> None:
+        """Commit: the registry entry names the version readers see (one atomic upsert)."""
         meta = record.to_dict()
         meta.pop("doc_id")
+        meta["version"] = record.committed_version
         self.registry.upsert(
             ids=[record.doc_id],
             metadatas=[meta],
@@ -308,12 +602,39 @@ class CatalogStore:
         return sorted(records, key=lambda r: r.source.lower())
 
     def delete_document(self, doc_id: str) -> bool:
-        """Remove a document's chunks, then its registry entry. False if it was not there."""
-        known = self.get_document(doc_id) is not None
-        self.delete_chunks(doc_id)
-        if known:
-            self.registry.delete(ids=[doc_id])
-        return known
+        """Uncommit a document (registry entry first: invisible at once), then remove its
+        chunks; journaled, so a crash in between is finished by the next writer. False if it
+        was not there."""
+        with self.writing():
+            record = self.get_document(doc_id)
+            self.journal_begin(doc_id, "delete", source=record.source if record else "")
+            if record is not None:
+                self.registry.delete(ids=[doc_id])
+            self.delete_chunks(doc_id)
+            self.journal_end(doc_id)
+        return record is not None
 
     def known_ids(self) -> Iterable[str]:
         return self.registry.get(include=[])["ids"]
+
+    # -- small shared state ------------------------------------------------------------
+
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        """A small record kept with the store for every process (e.g. the seeding state)."""
+        found = self.meta.get(ids=[f"state:{key}"], include=["metadatas"])
+        return dict(found["metadatas"][0]) if found["ids"] else None
+
+    def put_state(self, key: str, value: dict[str, Any]) -> None:
+        self.meta.upsert(
+            ids=[f"state:{key}"], metadatas=[{**value, "key": key}], embeddings=[_REGISTRY_VECTOR]
+        )
+
+
+def _reopen_embedded(settings: Settings) -> ClientAPI:
+    """A new embedded client on the same path, reading the store from disk again (Chroma
+    caches one system per path in the process; dropping the cache makes the next client load
+    the vector index afresh; clients made before keep working on their own copy)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    return open_client(settings)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -58,7 +57,8 @@ from shopbot.ingest.files import (
     kind_of,
 )
 from shopbot.ingest.tabular import products_from_tables, read_csv, read_json, read_xlsx
-from shopbot.store import DocumentRecord
+from shopbot.store import DocumentRecord, version_of
+from shopbot.writer_lock import StoreBusy
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -93,6 +93,7 @@ class IngestResult:
     seconds: float = 0.0
     error: str = ""
     replaced: int = 0  # product records of other files that this file's records replaced
+    notes: list[str] = field(default_factory=list)  # e.g. leftovers of a crash cleaned up
 
     @property
     def ok(self) -> bool:
@@ -118,13 +119,16 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class Ingestor:
-    """Turns files into stored chunks. Thread-safe: one file is written at a time."""
+    """Turns files into stored chunks. Thread- and process-safe: files are parsed in
+    parallel if callers like, and written one at a time under the store's writer lock."""
 
     def __init__(self, settings: Settings, store: CatalogStore, embeddings: Embeddings) -> None:
         self.settings = settings
         self.store = store
         self.embeddings = embeddings
-        self._write_lock = threading.Lock()
+        # Told when another process holds the store's writer lock (e.g. the CLI prints it).
+        self.on_wait: Callable[[str], None] | None = None
+        store.finish_commits = self.finish_commits
 
     # -- public ----------------------------------------------------------------------------
 
@@ -179,20 +183,28 @@ class Ingestor:
             result.kind = kind_of(source)
             check_size(len(data), self.settings.max_file_bytes)
             digest = content_hash(data)
-            with self._write_lock:
-                previous = self.store.get_document(doc_id)
-                if (
-                    not force
-                    and previous is not None
-                    and previous.content_hash == digest
-                    and previous.parser_version == PARSER_VERSION
-                ):
+            previous = self.store.get_document(doc_id)
+            if not force and _unchanged(previous, digest):
+                result.status = "unchanged"
+                result.products, result.chunks = previous.products, previous.chunks
+                return result, dropped_skus
+            # Parsing needs no lock: a slow file does not hold up other writers.
+            check_content(result.kind, data)
+            title, chunks, products = self._parse(result.kind, data, source, doc_id, digest)
+            with self.store.writing(self.on_wait) as recovered:
+                result.notes.extend(recovered)
+                previous = self.store.get_document(doc_id)  # another process may have written
+                if not force and _unchanged(previous, digest):
                     result.status = "unchanged"
                     result.products, result.chunks = previous.products, previous.chunks
                     return result, dropped_skus
-                check_content(result.kind, data)
-                version = f"{digest[:16]}p{PARSER_VERSION}"
-                title, chunks, products = self._parse(result.kind, data, source, doc_id, digest)
+                version = version_of(digest, PARSER_VERSION)
+                if only_missing and previous is not None:
+                    version = previous.committed_version  # adding to the committed version
+                elif previous is not None and previous.committed_version == version:
+                    # A re-index of the same content: written beside the committed version
+                    # and swapped in at commit, like any update.
+                    version = f"{version}r{time.time_ns() % 10**12:012d}"
                 moment = datetime.now(timezone.utc)
                 now = moment.isoformat(timespec="microseconds")
                 # A re-index keeps the time the content arrived: it decides which file's
@@ -212,15 +224,20 @@ class Ingestor:
                 if only_missing:
                     stored = self.store.chunk_ids(doc_id, version)
                     to_write = [c for c in keep if f"{doc_id}:{version}:{c.key}" not in stored]
-                result.embedded = self._store(
-                    doc_id, version, to_write, on_chunks, only_these=only_missing
-                )
-                self.store.delete_chunks(doc_id, keep_version=version)
+                # Invariant 3 (shopbot.store): the intent is journaled before any chunk of
+                # this version exists, so a crash from here on is undone or finished.
+                self.store.journal_begin(doc_id, "write", version, source)
+                try:
+                    result.embedded = self._store(
+                        doc_id, version, to_write, on_chunks, only_these=only_missing
+                    )
+                except Exception:
+                    self.store.journal_end(doc_id)  # _store removed what it wrote
+                    raise
                 kept_keys = {c.key for c in keep}
                 not_kept = [c for c in chunks if c.key not in kept_keys]
-                if not_kept:  # a re-index of an older file: its own stale records go
-                    self.store.delete_ids([f"{doc_id}:{version}:{c.key}" for c in not_kept])
-                result.replaced = self._supersede(superseded, source)
+                self.store.check_writer()
+                # The commit: one registry upsert makes this version the visible one.
                 self.store.put_document(
                     DocumentRecord(
                         doc_id=doc_id,
@@ -236,13 +253,32 @@ class Ingestor:
                         updated_at=updated_at,
                         superseded=len(not_kept),
                         superseded_by=_counts_json(newer_holders),
+                        version=version,
+                        flags=_flags_json(chunks),
                     )
                 )
+                # After the commit, what it replaced is garbage: invisible already (the old
+                # version is not committed; a replaced record loses to the newer one), so a
+                # failure here loses nothing and the journal entry has the next writer finish.
+                try:
+                    self.store.delete_chunks(doc_id, keep_version=version)
+                    if not_kept:  # a re-index of an older file: its own stale records go
+                        self.store.delete_ids([f"{doc_id}:{version}:{c.key}" for c in not_kept])
+                    result.replaced = self._supersede(superseded, source)
+                    self.store.journal_end(doc_id)
+                except Exception as exc:  # noqa: BLE001 - committed: report, don't fail
+                    log.exception("cleaning up after committing %s failed", source)
+                    result.notes.append(
+                        f"Committed, but removing what it replaced failed ({exc}); the next "
+                        "ingest or delete finishes that."
+                    )
                 dropped_skus = held_before - _product_ids(keep)
             result.status = "updated" if previous is not None else "added"
             result.products, result.chunks = products - len(not_kept), len(keep)
             self._keep_original(source, data)
         except IngestError as exc:
+            result.error = str(exc)
+        except StoreBusy as exc:
             result.error = str(exc)
         except Exception as exc:
             log.exception("ingesting %s failed", source)
@@ -252,10 +288,32 @@ class Ingestor:
         log.info("ingest %s: %s %s", source, result.status, result.error)
         return result, dropped_skus if result.ok else set()
 
+    def finish_commits(self, doc_ids: Sequence[str]) -> list[str]:
+        """Recovery (called by the store under the writer lock) for documents whose version
+        was committed by a writer that died before removing the older records of the same
+        SKUs in other files: remove them now, with their documents' counts."""
+        messages = []
+        for doc_id in doc_ids:
+            record = self.store.get_document(doc_id)
+            if record is None:
+                continue
+            mine = _moment(record.last_updated)
+            skus = self.store.product_ids(doc_id)
+            older = [
+                (chunk_id, meta)
+                for chunk_id, meta in self.store.product_records(skus, exclude_doc=doc_id)
+                if _moment(str(meta.get("updated_at") or "")) <= mine
+            ]
+            if older:
+                self._supersede(older, record.source)
+                messages.append(f"Retired {len(older)} product records that {record.source} "
+                                "had replaced before the interruption.")
+        return messages
+
     def delete_document(self, doc_id: str) -> DeleteResult:
         """Remove a document, its chunks and its kept copy, then restore the product records
         it had replaced in other files (re-indexing them from their kept copies)."""
-        with self._write_lock:
+        with self.store.writing(self.on_wait):
             record = self.store.get_document(doc_id)
             deleted = self.store.delete_document(doc_id)
         outcome = DeleteResult(doc_id=doc_id, deleted=deleted)
@@ -509,6 +567,27 @@ class Ingestor:
                 self.store.delete_version(doc_id, version)
             raise
         return done
+
+
+def _unchanged(previous: DocumentRecord | None, digest: str) -> bool:
+    return (
+        previous is not None
+        and previous.content_hash == digest
+        and previous.parser_version == PARSER_VERSION
+    )
+
+
+def _flags_json(chunks: Sequence[Chunk]) -> str:
+    """Instruction-like catalog text, for staff review (shopbot.safety)."""
+    try:
+        from shopbot.safety import instruction_flags
+    except ImportError:  # not there yet
+        return ""
+    flags = instruction_flags(
+        (str(c.metadata.get("location") or c.metadata.get("section") or c.key), c.text)
+        for c in chunks
+    )
+    return json.dumps(flags) if flags else ""
 
 
 def _moment(iso: str) -> datetime:
