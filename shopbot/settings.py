@@ -8,6 +8,7 @@ time: call :func:`get_settings` (or build ``Settings(...)``) where you need them
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -64,6 +65,20 @@ class Settings(BaseSettings):
         description="Name of the Chroma collection holding the catalog; a second one, "
         "`<name>_documents`, records what is indexed.",
     )
+    writer_wait_seconds: float = Field(
+        600.0,
+        ge=0,
+        description="How long a writer (an ingest, a delete, a re-index) waits for another "
+        "process that is writing to the same store before it gives up with a message naming "
+        "that process.",
+    )
+    writer_lease_seconds: float = Field(
+        30.0,
+        ge=5,
+        description="With a Chroma server: the writer lease kept in the store expires this "
+        "long after its holder stopped renewing it (e.g. was killed), so another replica may "
+        "write. Keep it well above the clock difference between replicas.",
+    )
     max_file_mb: float = Field(
         50.0, gt=0, description="Largest file accepted for ingestion, in megabytes."
     )
@@ -84,6 +99,13 @@ class Settings(BaseSettings):
     )
     retrieval_k: int = Field(
         5, ge=1, le=50, description="How many products and passages an answer is built from."
+    )
+    link_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts that answers and product cards may link to and load product "
+        "images from, comma-separated (e.g. `shop.example.com,cdn.shop.example.com`). A link "
+        "is only ever a product's own URL from its record; text in the catalog or an answer "
+        "never links anywhere. Empty = whatever host a product's URL field names.",
     )
     generator: str = Field(
         "auto",
@@ -183,6 +205,25 @@ class Settings(BaseSettings):
         description="Browser origins (storefronts) allowed to call the API, comma-separated, "
         "e.g. `https://shop.example.com,https://www.shop.example.com`; empty = none.",
     )
+    api_header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds `serve` waits for a request's headers (from the connection's "
+        "first byte, or from the request's first byte); a client that sends less in that "
+        "time gets 408 and is disconnected.",
+    )
+    api_body_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds the API waits for a whole request body once its headers are in; "
+        "a client that sends less in that time gets 408 and is disconnected.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose `X-Forwarded-For` the app believes, comma-separated "
+        "IPs or CIDR networks (e.g. `127.0.0.1,10.0.0.0/8`); the staff login throttle "
+        "counts failures per client address it finds there. Empty = believe no proxy.",
+    )
 
     @field_validator(
         "chroma_host",
@@ -206,6 +247,25 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("link_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        """A comma-separated string (the environment) or a list of host names; a URL given
+        instead of a host counts as its host."""
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, (list, tuple)):
+            return value
+        hosts = []
+        for entry in value:
+            text = str(entry).strip().lower()
+            host = urlsplit(text if "://" in text else f"//{text}").hostname if text else None
+            if text and not host:
+                raise ValueError(f"{text!r} is not a host name: write e.g. shop.example.com")
+            if host:
+                hosts.append(host.rstrip("."))
+        return hosts
 
     @field_validator("api_cors_origins", mode="before")
     @classmethod
@@ -234,6 +294,29 @@ class Settings(BaseSettings):
                 )
             origins.append(origin)
         return origins
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        """A comma-separated string (the environment) or a list of IPs / CIDR networks,
+        each checked and written in its canonical form (``10.0.0.0/8``)."""
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, (list, tuple)):
+            return value
+        networks = []
+        for entry in value:
+            text = str(entry).strip()
+            if not text:
+                continue
+            try:
+                networks.append(str(ip_network(text, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"{text!r} is not an IP address or CIDR network: write e.g. 127.0.0.1, "
+                    "::1 or 10.0.0.0/8"
+                ) from None
+        return networks
 
     @property
     def chroma_path(self) -> Path:
