@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.factcheck import CheckedStream, CheckResult
 from shopbot.generators.base import Generator, GeneratorFailed, Turn
+from shopbot.unitext import without_lone_surrogates
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -246,7 +247,11 @@ class ShopAssistant:
         constraints: Constraints | None = None,
     ) -> AnswerStream:
         """Answer ``question``; ``constraints`` are the shopper's remembered filters (the
-        answer's ``constraints`` are the ones to remember for the next turn)."""
+        answer's ``constraints`` are the ones to remember for the next turn). Lone
+        surrogates (text that cannot be encoded) become U+FFFD here, so none reaches the
+        tokenizer, a generator or the log, whichever entry point the text came from."""
+        question = without_lone_surrogates(question)
+        history = [Turn(t.role, without_lone_surrogates(t.content)) for t in history]
         fact_check = CheckResult(text="")
         events = self.chain.stream(
             {

@@ -479,6 +479,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shopbot.api import create_app
+    from shopbot.api.timeouts import timed_http_protocol
     from shopbot.apikeys import CREATE_COMMAND, APIKeyStore
     from shopbot.generators import UnknownGenerator, resolve_name
     from shopbot.settings import get_settings
@@ -526,6 +527,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level=level,
         timeout_graceful_shutdown=5,
         server_header=False,
+        # uvicorn has no header read timeout: this protocol adds one (shopbot/api/timeouts.py).
+        http=timed_http_protocol(settings.api_header_timeout, settings.api_body_timeout),
     )
     return 0
 

@@ -25,6 +25,7 @@ from shopbot.api.schema import (
     cut_to_tokens,
     parse_chat_request,
 )
+from shopbot.api.timeouts import BodyTimeout
 from shopbot.apikeys import CREATE_COMMAND, APIKey, APIKeyError, APIKeyStore
 from shopbot.generators.base import GeneratorFailed
 
@@ -135,6 +136,9 @@ def create_app(
     )
     app.state.shopbot = state
     install_handlers(app)
+    # The whole body within SHOPBOT_API_BODY_TIMEOUT, or 408 (headers: timeouts.py's
+    # protocol, which `serve` runs).
+    app.add_middleware(BodyTimeout, timeout=state.settings.api_body_timeout)
     if state.settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

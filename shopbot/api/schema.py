@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.api.errors import APIError
 from shopbot.generators.base import Turn
+from shopbot.unitext import lone_surrogate_at
 
 if TYPE_CHECKING:
     from shopbot.settings import Settings
 
 ROLES = ("system", "developer", "user", "assistant")
+# A chat completion body nests about five levels (body, messages, message, content parts,
+# part); anything far deeper is an attack on the parser, refused with a 400.
+MAX_JSON_DEPTH = 32
 # Words and punctuation marks: the unit of max_tokens and of "usage" (an estimate: each
 # backend has its own tokenizer, or none).
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -67,10 +71,55 @@ def _bad(message: str, param: str | None = None, code: str | None = None) -> API
     return APIError(400, message, param=param, code=code)
 
 
+def _too_deep() -> APIError:
+    return _bad(
+        f"The JSON body is nested too deeply: at most {MAX_JSON_DEPTH} levels of objects "
+        "and lists. A chat completion request needs about five.",
+        code="invalid_json",
+    )
+
+
+def _check_json(body: dict[str, Any]) -> None:
+    """Refuse a parsed body that nests deeper than MAX_JSON_DEPTH or holds a string (a value
+    or a key, anywhere, read or not) with a lone surrogate such as ``"\\ud800"``: that
+    text cannot be encoded, so it must not reach the chain, the log or the response.
+    Iterative, so no body can exhaust the stack here."""
+    pending: list[tuple[Any, str, int]] = [(body, "", 1)]
+    while pending:
+        value, path, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value, path, path)
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    _check_text(key, f"A key of {path}" if path else "A key of the body", path)
+                    pending.append((item, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                pending.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
+def _check_text(text: str, where: str, param: str) -> None:
+    at = lone_surrogate_at(text)
+    if at is None:
+        return
+    where, param = where[:120], param[:120]
+    raise _bad(
+        f"{where or 'The body'} holds an unpaired UTF-16 surrogate (U+{ord(text[at]):04X} at "
+        f"character {at}), which is not text. Send valid Unicode: a character outside the "
+        'BMP as a surrogate pair (e.g. "\\ud83d\\ude00") or as UTF-8.',
+        param=param or None,
+        code="invalid_unicode",
+    )
+
+
 def parse_chat_request(raw: bytes, limits: Limits) -> ChatRequest:
     """A ChatRequest from a request body, or APIError(400) saying what is wrong."""
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise _bad(
             "We could not parse the JSON body of your request. Send a JSON object with "
@@ -79,6 +128,7 @@ def parse_chat_request(raw: bytes, limits: Limits) -> ChatRequest:
         ) from None
     if not isinstance(body, dict):
         raise _bad("The request body must be a JSON object.", code="invalid_json")
+    _check_json(body)
 
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
