@@ -6,6 +6,7 @@ sign-in, and each checks again before drawing anything."""
 import streamlit as st
 
 from pages.common import catalog_service, is_staff, seed_demo_catalog_once
+from pages.errors import report_error
 
 st.set_page_config(page_title="Ridgeline Outfitters · Shop assistant", page_icon="🏕️", layout="centered")
 
@@ -20,4 +21,12 @@ if is_staff():
         st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
     ]
 pages.append(st.Page("pages/staff.py", title="Staff", icon=":material/badge:"))
-st.navigation(pages).run()
+page = st.navigation(pages)
+try:
+    page.run()
+except Exception:
+    # Whatever a page did not expect (a broken store, a bug): the user gets a short message,
+    # the server's log the traceback. `showErrorDetails = "none"` in .streamlit/config.toml
+    # keeps tracebacks out of the browser for anything that escapes this. st.stop() and
+    # st.rerun() are not Exceptions: they pass through.
+    report_error(f"on the {page.title} page")

@@ -19,6 +19,7 @@ from pages.common import (
     render_sources,
     save_feedback,
 )
+from pages.errors import friendly_errors
 from shopbot.constraints import Constraints
 from shopbot.generators import GeneratorUnavailable, Turn
 
@@ -72,6 +73,11 @@ def _use_starter() -> None:
     state.pending_prompt, state.starter = state.starter, None
 
 
+def _drop_unanswered() -> None:
+    if state.messages and state.messages[-1]["role"] == "user":
+        state.messages.pop()
+
+
 if not state.messages and not prompt:
     st.pills("Try asking", STARTERS, key="starter", on_change=_use_starter)
 
@@ -80,7 +86,9 @@ if prompt:
     state.messages.append({"role": "user", "content": prompt})
     with st.chat_message("user"):
         st.markdown(answer_markdown(prompt))
-    with st.chat_message("assistant"):
+    # An unexpected failure while answering: a short message here, the traceback in the
+    # log, and the unanswered question leaves the history (pages/errors.py).
+    with st.chat_message("assistant"), friendly_errors("while answering", _drop_unanswered):
         try:
             stream = active_assistant().stream(
                 prompt, history, Constraints.from_dict(state.filters)

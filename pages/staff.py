@@ -3,7 +3,8 @@ otherwise a password checked against a bcrypt hash, with failed attempts slowed 
 
 import streamlit as st
 
-from pages.common import is_staff, oidc_configured, session_id, staff_auth
+from pages.common import catalog_service, is_staff, oidc_configured, staff_auth
+from shopbot.auth import client_address
 
 st.title("Staff")
 
@@ -34,11 +35,16 @@ with st.form("staff_login", clear_on_submit=True):
     password = st.text_input("Staff password", type="password")
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
-    # Failed attempts are counted per client address (a new browser session does not
-    # reset them) and per session.
-    address = getattr(st.context, "ip_address", None)
-    client = address if isinstance(address, str) and address else session_id()
-    result = auth.login(f"client:{client}", password)
+    # Failed attempts are counted for the staff account (whoever tries it, from any session
+    # or process) and for the client's address: X-Forwarded-For only from a proxy listed in
+    # SHOPBOT_TRUSTED_PROXIES (shopbot.auth.client_address).
+    headers = st.context.headers
+    client = client_address(
+        st.context.ip_address,
+        ", ".join(headers.get_all("X-Forwarded-For")) if headers else None,
+        catalog_service().settings.trusted_proxies,
+    )
+    result = auth.login(client, password)
     if result.ok:
         st.session_state.staff = True
         st.rerun()

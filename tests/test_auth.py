@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 
 import pytest
@@ -173,7 +174,7 @@ def test_memory_for_keys_is_bounded():
     for n in range(1000):
         throttle.failure(f"session-{n}")
         clock.advance(1)
-    assert len(throttle._keys) <= 100
+    assert len(throttle.store._keys) <= 100
     assert throttle.failure_count("session-999") == 1
 
 
@@ -209,7 +210,9 @@ def test_login_with_the_hash_from_secrets(hashed):
 def test_the_environment_wins_over_secrets(monkeypatch, tmp_path):
     env_hash = hash_password("from the environment", rounds=FAST)
     secrets_hash = hash_password("from secrets.toml", rounds=FAST)
-    auth = StaffAuth.from_settings(make_settings(staff_password_hash=env_hash), secrets_hash)
+    settings = make_settings(staff_password_hash=env_hash, data_dir=tmp_path / "data")
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path / "data"))  # the login records
+    auth = StaffAuth.from_settings(settings, secrets_hash)
     assert auth.source == "SHOPBOT_STAFF_PASSWORD_HASH"
     assert auth.login("s", "from the environment").ok
     assert not auth.login("s", "from secrets.toml").ok
@@ -233,7 +236,7 @@ def test_the_environment_wins_over_secrets(monkeypatch, tmp_path):
     assert fallback.login("s", "from secrets.toml").ok
 
 
-def test_repeated_wrong_passwords_lock_the_session_even_for_the_right_one(hashed):
+def test_repeated_wrong_passwords_lock_the_account_even_for_the_right_one(hashed):
     clock = FakeClock()
     auth = StaffAuth(hashed, throttle=LoginThrottle(clock=clock))
     for _ in range(4):
@@ -245,12 +248,15 @@ def test_repeated_wrong_passwords_lock_the_session_even_for_the_right_one(hashed
     clock.advance(30)
     still = auth.login("s1", PASSWORD)
     assert not still.ok and still.wait_seconds == pytest.approx(30)
-    assert auth.login("s2", PASSWORD).ok  # another session is not locked out
+    # The staff account itself is locked: another session or address waits too.
+    other = auth.login("s2", PASSWORD)
+    assert not other.ok and other.wait_seconds == pytest.approx(30)
 
     clock.advance(30)
     assert auth.login("s1", PASSWORD).ok
-    # The success forgave s1: a new mistake starts from zero.
+    # The success forgave s1 and the account: a new mistake starts from zero.
     assert auth.login("s1", "guess-guess").wait_seconds == 0
+    assert auth.login("s2", PASSWORD).ok
 
 
 def test_a_malformed_configured_hash_locks_staff_out_with_a_fix(caplog):
@@ -356,3 +362,179 @@ def test_cli_write_secrets_leaves_a_broken_toml_file_alone(tmp_path):
     assert run.returncode == 1
     assert "not valid TOML" in run.stderr
     assert secrets.read_text() == "this is = = not toml\n"
+
+
+# -- per account and per client, shared by processes; the trusted-proxy rule ----------------
+
+
+def test_new_sessions_and_addresses_get_no_fresh_guesses(hashed):
+    """Five wrong passwords from five sessions (or addresses) lock the staff account: the
+    sixth session gets no guess at all, even with the right password."""
+    clock = FakeClock()
+    auth = StaffAuth(hashed, throttle=LoginThrottle(clock=clock))
+    for n in range(4):
+        assert auth.login(f"session-{n}", "guess-guess").message == "Wrong password."
+    assert auth.login("session-4", "guess-guess").wait_seconds == pytest.approx(60)
+    refused = auth.login("session-5", PASSWORD)
+    assert not refused.ok and refused.message == "Too many failed attempts. Try again in 60 seconds."
+
+
+def test_a_client_is_locked_out_on_its_own_whichever_account_it_tries(hashed):
+    clock = FakeClock()
+    auth = StaffAuth(hashed, throttle=LoginThrottle(clock=clock))
+    for account in ("staff", "admin", "root", "owner", "shop"):
+        auth.login("198.51.100.7", "guess-guess", account=account)
+    assert not auth.login("198.51.100.7", PASSWORD, account="other").ok  # the client is locked
+    assert auth.login("203.0.113.9", PASSWORD, account="other").ok  # others are not
+
+
+def test_attempts_made_at_the_same_moment_get_no_more_than_five_checks(hashed, monkeypatch):
+    """Each attempt is counted before bcrypt checks it: 20 sessions trying at once get 5
+    password checks between them, not 20."""
+    import shopbot.auth as auth_module
+
+    checked = []
+    real_verify = auth_module.verify_password
+
+    def counting_verify(password, hashed_password):
+        checked.append(password)
+        return real_verify(password, hashed_password)
+
+    monkeypatch.setattr(auth_module, "verify_password", counting_verify)
+    auth = StaffAuth(hashed, throttle=LoginThrottle(clock=FakeClock()))
+    start = threading.Barrier(20)
+
+    def guess(n: int) -> LoginResult:
+        start.wait()
+        return auth.login(f"session-{n}", f"guess-{n:04d}")
+
+    results = []
+    threads = [threading.Thread(target=lambda n=n: results.append(guess(n))) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 5
+    assert not any(r.ok for r in results)
+    assert sum(r.message == "Wrong password." for r in results) == 4
+
+
+def _records_env(tmp_path, hashed_password: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPBOT_")}
+    env.update(SHOPBOT_DATA_DIR=str(tmp_path / "data"), SHOPBOT_STAFF_PASSWORD_HASH=hashed_password)
+    return env
+
+
+def _in_another_process(code: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_a_lockout_made_in_another_process_holds_here(tmp_path, hashed, monkeypatch):
+    """The default StaffAuth keeps failures in the feedback database: five wrong passwords
+    in one app process lock the account in another, and in a restarted one."""
+    env = _records_env(tmp_path, hashed)
+    other = _in_another_process(
+        "from shopbot.auth import StaffAuth\n"
+        "from shopbot.settings import Settings\n"
+        "auth = StaffAuth.from_settings(Settings(_env_file=None))\n"
+        "print([auth.login(f'session-{n}', 'guess-guess').message for n in range(5)])\n",
+        env,
+    )
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0, err
+    assert "Too many failed attempts" in out
+
+    settings = make_settings(data_dir=tmp_path / "data", staff_password_hash=hashed)
+    here = StaffAuth.from_settings(settings)
+    refused = here.login("a-new-session", PASSWORD)
+    assert not refused.ok and "Too many failed attempts" in refused.message
+    assert (tmp_path / "data" / "feedback.db").is_file()
+
+
+def test_two_processes_counting_at_once_lose_no_failure(tmp_path):
+    from shopbot.login_records import SQLThrottleStore
+
+    url = f"sqlite:///{(tmp_path / 'records.db').as_posix()}"
+    code = (
+        "import sys, time\n"
+        "from shopbot.auth import LoginThrottle\n"
+        "from shopbot.login_records import SQLThrottleStore\n"
+        f"throttle = LoginThrottle(max_failures=10_000, clock=time.time, store=SQLThrottleStore({url!r}))\n"
+        "for _ in range(25):\n"
+        "    throttle.failure('account:staff')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPBOT_")}
+    workers = [_in_another_process(code, env) for _ in range(2)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+    throttle = LoginThrottle(max_failures=10_000, clock=time.time, store=SQLThrottleStore(url))
+    assert throttle.failure_count("account:staff") == 50
+
+
+def test_a_login_records_database_that_cannot_be_used_refuses_sign_in_clearly(hashed, caplog):
+    from shopbot.login_records import SQLThrottleStore
+
+    store = SQLThrottleStore("sqlite:////proc/no-such-dir/records.db")
+    auth = StaffAuth(hashed, throttle=LoginThrottle(clock=time.time, store=store))
+    with caplog.at_level(logging.ERROR, logger="shopbot.auth"):
+        result = auth.login("s1", PASSWORD)
+    assert not result.ok and "Staff sign-in is unavailable right now" in result.message
+    assert "cannot use the login records" in caplog.text
+    assert PASSWORD not in caplog.text and hashed not in caplog.text
+
+
+PROXY = ["10.0.0.5", "127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "trusted", "client"),
+    [
+        # No trusted proxy: the header is ignored, whoever sends it.
+        ("198.51.100.7", "203.0.113.1", [], "198.51.100.7"),
+        (None, "203.0.113.1", [], "localhost"),
+        # A direct client is not a proxy: its own X-Forwarded-For is a lie.
+        ("198.51.100.7", "203.0.113.1", PROXY, "198.51.100.7"),
+        # From a trusted proxy: the address the proxy appended (the rightmost).
+        ("10.0.0.5", "203.0.113.1", PROXY, "203.0.113.1"),
+        ("10.0.0.5", "6.6.6.6, 203.0.113.1", PROXY, "203.0.113.1"),  # the client's own entry
+        # Through two trusted proxies: past both.
+        ("10.0.0.5", "203.0.113.1, 127.0.0.1", PROXY, "203.0.113.1"),
+        # A CIDR network and IPv6; Streamlit reports a loopback peer as None.
+        ("10.9.8.7", "2001:db8::1", ["10.0.0.0/8"], "2001:db8::1"),
+        (None, "203.0.113.1", ["127.0.0.1"], "203.0.113.1"),
+        (None, "203.0.113.1", ["::1"], "203.0.113.1"),
+        ("::ffff:10.0.0.5", "203.0.113.1", PROXY, "203.0.113.1"),
+        # Ports and brackets as some proxies write them.
+        ("10.0.0.5", "203.0.113.1:4711", PROXY, "203.0.113.1"),
+        ("10.0.0.5", "[2001:db8::2]:4711", PROXY, "2001:db8::2"),
+        # A trusted proxy with no header, or garbage in it: the proxy is the client.
+        ("10.0.0.5", None, PROXY, "10.0.0.5"),
+        ("10.0.0.5", "unknown", PROXY, "10.0.0.5"),
+        ("10.0.0.5", "203.0.113.1, unknown", PROXY, "10.0.0.5"),
+        # Only proxies in the chain: the leftmost is as far as we can see.
+        ("10.0.0.5", "127.0.0.1", PROXY, "127.0.0.1"),
+    ],
+)
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(peer, forwarded_for, trusted, client):
+    from shopbot.auth import client_address
+
+    assert client_address(peer, forwarded_for, trusted) == client
+
+
+def test_trusted_proxies_setting_takes_ips_and_networks(monkeypatch):
+    from pydantic import ValidationError
+
+    from shopbot.settings import Settings
+
+    monkeypatch.setenv("SHOPBOT_TRUSTED_PROXIES", " 127.0.0.1, 10.1.2.3/8 ,::1")
+    assert Settings(_env_file=None).trusted_proxies == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    monkeypatch.setenv("SHOPBOT_TRUSTED_PROXIES", "")
+    assert Settings(_env_file=None).trusted_proxies == []
+    monkeypatch.setenv("SHOPBOT_TRUSTED_PROXIES", "proxy.internal")
+    with pytest.raises(ValidationError, match="trusted_proxies") as error:
+        Settings(_env_file=None)
+    assert "not an IP address or CIDR network" in str(error.value)
