@@ -3,8 +3,9 @@ check what a question would retrieve."""
 
 import streamlit as st
 
-from pages.common import catalog_service, require_staff
+from pages.common import catalog_service, md_escape, require_staff
 from shopbot.ingest import supported_suffixes
+from shopbot.safety import parse_flags
 from shopbot.store import format_time
 
 require_staff()
@@ -70,10 +71,14 @@ documents = service.documents()
 if not documents:
     st.info("No documents yet: upload some above.")
 else:
+    # Text that reads like instructions to an AI, found at ingest (shopbot.safety): the
+    # assistant never repeats it, but staff should fix it in the file.
+    flags = {d.doc_id: parse_flags(getattr(d, "flags", "")) for d in documents}
     st.dataframe(
         [
             {
                 "source": d.source,
+                "review": "Needs review" if flags[d.doc_id] else "",
                 "kind": d.kind,
                 "products": d.products,
                 "chunks": d.chunks,
@@ -86,6 +91,21 @@ else:
         hide_index=True,
         width="stretch",
     )
+    flagged = [d for d in documents if flags[d.doc_id]]
+    if flagged:
+        st.warning(
+            f"{len(flagged)} document{'s need' if len(flagged) > 1 else ' needs'} review: "
+            "some of its text reads like instructions to an AI (e.g. \"ignore previous "
+            "instructions\"). The assistant never repeats such text; fix the file and upload "
+            "it again.",
+            icon=":material/flag:",
+        )
+        for d in flagged:
+            count = len(flags[d.doc_id])
+            passages = f"{count} passage{'s' if count > 1 else ''}"
+            with st.expander(f"Needs review: {md_escape(d.source)} ({passages})"):
+                # As plain text: the snippets are exactly what the file says.
+                st.text("\n".join(f"{f['location']}: {f['text']}" for f in flags[d.doc_id]))
     by_id = {d.doc_id: d for d in documents}
     chosen = st.selectbox(
         "Document", list(by_id), format_func=lambda doc_id: by_id[doc_id].source, key="doc_choice"

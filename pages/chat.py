@@ -11,9 +11,11 @@ import streamlit as st
 from pages.common import (
     active_assistant,
     answer_markdown,
+    answer_stream,
     catalog_service,
     comparison_message,
     comparison_tray,
+    md_escape,
     render_comparison,
     render_corrections,
     render_sources,
@@ -57,7 +59,7 @@ if service.is_empty():
 
 for index, message in enumerate(state.messages):
     with st.chat_message(message["role"]):
-        st.markdown(answer_markdown(message["content"]))
+        st.markdown(answer_markdown(message["content"], message.get("sources") or []))
         if message["role"] == "assistant":
             if message.get("comparison"):
                 render_comparison(message["comparison"])
@@ -97,7 +99,7 @@ if prompt:
             st.error(f"The assistant is not set up yet: {exc}")
             state.messages.pop()
             st.stop()
-        text = st.write_stream(answer_markdown(piece) for piece in stream)
+        text = st.write_stream(answer_stream(stream, stream.sources))
         answer = stream.complete()
         if answer.constraints is not None:
             state.filters = answer.constraints.remembered().to_dict()
@@ -135,7 +137,7 @@ if chips:
         st.caption("Filters on:")
         for chip in chips:
             st.button(
-                chip,
+                md_escape(chip),
                 key=f"drop-filter-{chip}",
                 icon=":material/close:",
                 help="Remove this filter from the next answers",

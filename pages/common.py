@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from shopbot.safety import LinkPolicy, safe_markdown, stream_markdown, strip_markup
 from shopbot.service import CatalogService
 from shopbot.settings import Settings
 
@@ -154,25 +155,37 @@ def require_staff() -> None:
 # -- drawing answers -------------------------------------------------------------------
 
 
+# Catalog text and answers are drawn through shopbot.safety's one sanitiser: no images, HTML
+# or links from text, only a product's own URL where SHOPBOT_LINK_HOSTS allows it.
+
+
 def md_escape(text: str) -> str:
-    """Catalog text shown as Markdown must not format itself, make links or turn "$10 to
-    $20" into LaTeX."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|~$" else ch for ch in str(text))
+    """Catalog text (a title, a table cell, a caption) as Markdown that reads exactly as
+    written: it cannot format itself, draw an image, make a link or turn "$10 to $20" into
+    LaTeX."""
+    return safe_markdown(str(text), literal=True)
 
 
-def answer_markdown(text: str) -> str:
-    """Answers keep their Markdown (lists, bold), but a price's "$" must not start LaTeX."""
-    return str(text).replace("$", "\\$")
+def link_policy(sources: list[Any] | tuple[Any, ...] = ()) -> LinkPolicy:
+    """The links an answer built from ``sources`` may carry (see shopbot.safety.LinkPolicy)."""
+    return LinkPolicy.for_sources(sources, catalog_service().settings.link_hosts)
 
 
-def _shown_image(url: str) -> bool:
-    parsed = urlparse(url or "")
-    host = (parsed.hostname or "").lower()
-    return parsed.scheme in {"http", "https"} and bool(host) and not host.endswith(_UNREACHABLE_TLDS)
+def answer_markdown(text: str, sources: list[Any] | tuple[Any, ...] = ()) -> str:
+    """An answer as safe Markdown: its lists and bold stay; images, HTML and links other than
+    its sources' own product URLs go; a price's "$" does not start LaTeX."""
+    return safe_markdown(str(text), link_policy(sources))
 
 
-def _link(url: str) -> bool:
-    return urlparse(url or "").scheme in {"http", "https"}
+def answer_stream(pieces: Any, sources: list[Any] | tuple[Any, ...] = ()) -> Any:
+    """:func:`answer_markdown` for ``st.write_stream``: an image or link split across pieces
+    is never drawn half-checked."""
+    return stream_markdown(pieces, link_policy(sources))
+
+
+def _shown_image(url: str, policy: LinkPolicy) -> bool:
+    host = (urlparse(url or "").hostname or "").lower()
+    return policy.allows_image(url) and not host.endswith(_UNREACHABLE_TLDS)
 
 
 def render_sources(
@@ -189,6 +202,7 @@ def render_sources(
         return
     cited_only = set(cited_numbers(answer))
     compare_scope = compare_key or f"{id(sources):x}"
+    links = link_policy(sources)
     # One card per product, however many of its files were retrieved (the CSV row, its page,
     # its spec sheet); the card lists every source number the answer may cite for it.
     products: dict[str, tuple[list[int], dict[str, Any]]] = {}
@@ -212,7 +226,7 @@ def render_sources(
         slots = [column for _ in range(0, len(products), per_row) for column in st.columns(per_row)]
         for column, (numbers, product) in zip(slots, products.values()):
             with column.container(border=True):
-                if _shown_image(product.get("image", "")):
+                if _shown_image(product.get("image", ""), links):
                     st.image(product["image"], width="stretch")
                 cited = " ".join(f"\\[{n}\\]" for n in numbers)
                 st.markdown(f"**{md_escape(product['title'])}** {cited}")
@@ -227,7 +241,7 @@ def render_sources(
                 st.caption(" · ".join(md_escape(f) for f in facts))
                 if product.get("note"):  # shown although it does not fit the filters
                     st.caption(f":orange[{md_escape(product['note'].capitalize())}]")
-                if _link(product.get("url", "")):
+                if links.allows(product.get("url", "")):
                     st.link_button("View product", product["url"], width="stretch")
                 if product.get("id"):
                     _compare_box(compare_scope, product)
@@ -236,8 +250,8 @@ def render_sources(
         if passage.get("page"):
             where += f", page {passage['page']}"
         label = f"[{number}] {passage.get('title', '')} — {passage.get('section', '')} ({where})"
-        with st.expander(label):
-            st.text(passage.get("snippet", ""))
+        with st.expander(md_escape(label)):
+            st.text(strip_markup(passage.get("snippet", "")))
 
 
 def _same_product(source: dict[str, Any], sources: list[dict[str, Any]], cited: set[int]) -> bool:

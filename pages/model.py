@@ -7,7 +7,13 @@ import time
 import streamlit as st
 
 from pages.adapter_panel import render_adapters
-from pages.common import active_assistant, answer_markdown, catalog_service, require_staff
+from pages.common import (
+    active_assistant,
+    answer_markdown,
+    catalog_service,
+    md_escape,
+    require_staff,
+)
 from shopbot.adapters import flan_t5_choice
 from shopbot.generators import GeneratorUnavailable, available, explain_choice, resolve_name
 
@@ -97,8 +103,10 @@ if st.button("Ask", icon=":material/play_arrow:"):
     else:
         elapsed = time.perf_counter() - started
         (st.warning if answer.failed else st.success)(f"{answer.generator} answered in {elapsed * 1000:,.0f} ms")
-        st.markdown(answer_markdown(answer.text))
-        st.caption("Sources: " + ", ".join(f"[{n}] {s.title}" for n, s in enumerate(answer.sources, 1)))
+        st.markdown(answer_markdown(answer.text, answer.sources))
+        st.caption(
+            md_escape("Sources: " + ", ".join(f"[{n}] {s.title}" for n, s in enumerate(answer.sources, 1)))
+        )
 
 st.subheader("Fine-tuned adapters")
 st.caption(

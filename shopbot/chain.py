@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.factcheck import CheckedStream, CheckResult
 from shopbot.generators.base import Generator, GeneratorFailed, Turn
+from shopbot.safety import AnswerGuard
 from shopbot.unitext import without_lone_surrogates
 
 if TYPE_CHECKING:
@@ -212,12 +213,16 @@ def build_rag_chain(retrieve: Retrieve, generator: Generator) -> Runnable:
             yield note + "\n\n"
         # Every price, stock level and spec is checked against the records the sentence
         # cites before the shopper sees it (shopbot/factcheck.py); "fact_check" collects
-        # what was corrected or flagged, for the Answer.
-        yield from CheckedStream(
+        # what was corrected or flagged, for the Answer. Then catalog text is data, never
+        # the shop's words (shopbot/safety.py): a sentence that repeats instructions found in
+        # the sources or links outside the shop is dropped, images and HTML removed.
+        checked = CheckedStream(
             generator.generate(inputs["question"], inputs.get("history") or [], inputs["sources"]),
             inputs["sources"],
             result=inputs.get("fact_check"),
         )
+        guard = AnswerGuard(inputs["sources"], generator.settings.link_hosts)
+        yield from guard.filter(checked)
 
     return (
         RunnablePassthrough.assign(standalone=RunnableLambda(condense).with_config(run_name="condense"))

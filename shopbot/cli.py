@@ -208,23 +208,31 @@ def _cmd_docs_list(args: argparse.Namespace) -> int:
     if not docs:
         print("No documents. Add some with: python -m shopbot ingest PATH")
         return 0
+    from shopbot.safety import parse_flags
     from shopbot.store import format_time
 
-    rows = [
-        (
-            d.doc_id,
-            d.source,
-            d.kind,
-            str(d.products),
-            str(d.chunks),
-            d.ingested_at,
-            format_time(d.last_updated),
-            d.superseded_note(),
+    rows = []
+    for d in docs:
+        # Text that reads like instructions to an AI, found at ingest (shopbot/safety.py).
+        flagged = len(parse_flags(getattr(d, "flags", "")))
+        rows.append(
+            (
+                d.doc_id,
+                d.source,
+                d.kind,
+                str(d.products),
+                str(d.chunks),
+                d.ingested_at,
+                format_time(d.last_updated),
+                d.superseded_note(),
+                f"needs review ({flagged})" if flagged else "",
+            )
         )
-        for d in docs
-    ]
     _print_table(
-        ("id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded"),
+        (
+            "id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded",
+            "review",
+        ),
         rows,
     )
     return 0

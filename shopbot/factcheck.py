@@ -579,6 +579,12 @@ def split_sentences(text: str) -> list[str]:
     return done + ([rest] if rest else [])
 
 
+def settled_sentences(buffer: str) -> tuple[list[str], str]:
+    """The complete sentences at the start of a text still streaming in, and the rest (which
+    more pieces may extend): for other checks that go sentence by sentence."""
+    return _settled_sentences(buffer)
+
+
 def _settled_sentences(buffer: str, final: bool = False) -> tuple[list[str], str]:
     """Complete sentences at the start of ``buffer`` and the rest. Mid-stream a sentence is
     complete only once what follows its end is known: text that is neither white space nor

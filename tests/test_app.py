@@ -97,7 +97,7 @@ def test_first_start_ingests_the_demo_catalog_then_answers_in_chat(app_env):
 
 
 def chips(at: AppTest) -> list[str]:
-    return [b.label for b in at.button if str(b.key or "").startswith("drop-filter-")]
+    return [shown(b.label) for b in at.button if str(b.key or "").startswith("drop-filter-")]
 
 
 def test_filters_stay_on_as_chips_until_removed(app_env):

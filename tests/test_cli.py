@@ -69,7 +69,8 @@ def test_docs_list_and_delete(cli_env):
 
     table = shopbot("docs", "list", env=env)
     assert table.stdout.splitlines()[0].split() == [
-        "id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded"
+        "id", "source", "kind", "products", "chunks", "ingested_at", "updated", "superseded",
+        "review",
     ]
 
     faq_id = docs["faq.md"]["doc_id"]

@@ -20,6 +20,7 @@ from shopbot.generators.base import Generator, Turn
 from shopbot.generators.registry import register
 from shopbot.ingest.fields import format_price
 from shopbot.prompts import NOT_IN_CATALOG
+from shopbot.safety import has_markup, is_instruction_like, without_embeds
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -318,8 +319,12 @@ class ExtractiveGenerator(Generator):
         candidates: list[tuple[str, int]] = []
         seen_text: set[str] = set()
         for number, source in numbered:
-            for sentence in sentences_of(_body(source)):
+            for sentence in sentences_of(without_embeds(_body(source))):
                 key = sentence.lower()
+                # Catalog text is data: a sentence that talks to an AI or carries a link is
+                # never said as the shop's own words (images and HTML are gone already).
+                if is_instruction_like(sentence) or has_markup(sentence):
+                    continue
                 if key not in seen_text:
                     seen_text.add(key)
                     candidates.append((sentence, number))
