@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SEED_STATE = "seed"
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
 
 class CatalogService:
     def __init__(
@@ -45,6 +53,8 @@ class CatalogService:
         self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
         self._retriever: Retriever | None = None
         self._retriever_lock = threading.Lock()
+        self._seeder: threading.Thread | None = None
+        self._seed_lock = threading.Lock()
 
     def with_settings(self, overrides: dict[str, Any]) -> CatalogService:
         """The same catalog (store, embedding model) with some settings changed, e.g. another
@@ -96,15 +106,77 @@ class CatalogService:
     def seed_demo_catalog(
         self, on_file: Callable[[IngestResult, int, int], None] | None = None
     ) -> list[IngestResult]:
-        """Ingest the demo catalog when the store holds nothing yet; [] otherwise."""
-        if not self.settings.seed_demo_catalog or not self.is_empty():
+        """Ingest the demo catalog into a new store, resumably; [] when there is nothing to
+        do (:meth:`seeding_needed`). Progress is kept in the store
+        (:meth:`seeding_state`), so every process and replica can show it, and a run
+        that was interrupted (a crash, a restart) is finished by the next one: files
+        already ingested are unchanged and skipped."""
+        if not self.seeding_needed():
             return []
+        from shopbot.ingest.pipeline import expand_paths
+
         folder = self.settings.catalog_dir
-        if not folder.is_dir():
-            log.warning("demo catalog folder %s not found; starting empty", folder)
-            return []
-        log.info("store is empty: ingesting the demo catalog from %s", folder)
-        return self.ingest([folder], on_file=on_file)
+        files, _missing = expand_paths([folder])
+        total = len(files)
+        log.info("seeding the demo catalog from %s (%d files)", folder, total)
+        state = {"status": "running", "done": 0, "total": total, "failed": 0,
+                 "started": _now(), "current": ""}
+        self.store.put_state(SEED_STATE, state)
+        done_results: list[IngestResult] = []
+
+        def on_each(result: IngestResult, done: int, total_: int) -> None:
+            done_results.append(result)
+            state.update(done=done, total=total_, current=result.source,
+                         failed=sum(not r.ok for r in done_results), updated=_now())
+            self.store.put_state(SEED_STATE, state)
+            if on_file:
+                on_file(result, done, total_)
+
+        results = self.ingest([folder], on_file=on_each)
+        state.update(status="done", done=len(results), failed=sum(not r.ok for r in results),
+                     finished=_now(), current="")
+        self.store.put_state(SEED_STATE, state)
+        return results
+
+    def seeding_needed(self) -> bool:
+        """Whether the demo catalog still has to be (or finish being) ingested: seeding is
+        on, its folder exists, and either a seeding run began and never finished, or the
+        store is new (empty, never seeded). A shop that deleted the demo files, or filled
+        its store before seeding kept a state, is never seeded again."""
+        if not self.settings.seed_demo_catalog:
+            return False
+        if not self.settings.catalog_dir.is_dir():
+            log.warning("demo catalog folder %s not found; starting empty",
+                        self.settings.catalog_dir)
+            return False
+        state = self.seeding_state()
+        if state is not None:
+            return state.get("status") != "done"
+        return self.is_empty()
+
+    def seeding_state(self) -> dict[str, Any] | None:
+        """{"status": "running" | "done", "done": files, "total": files, "failed": files,
+        "current": last file}, or None when this store was never seeded."""
+        return self.store.get_state(SEED_STATE)
+
+    def start_seeding(self) -> threading.Thread | None:
+        """Seed in a background thread of this process (not a visitor's session: closing a
+        browser tab cannot stop it), once per service; None when there is nothing to do."""
+        with self._seed_lock:
+            if self._seeder is not None and self._seeder.is_alive():
+                return self._seeder
+            if not self.seeding_needed():
+                return None
+
+            def run() -> None:
+                try:
+                    self.seed_demo_catalog()
+                except Exception:  # noqa: BLE001 - logged; the next start resumes
+                    log.exception("seeding the demo catalog failed; the next start resumes it")
+
+            self._seeder = threading.Thread(target=run, name="shopbot-seed", daemon=True)
+            self._seeder.start()
+            return self._seeder
 
     # -- documents -------------------------------------------------------------------------
 

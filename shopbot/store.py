@@ -169,7 +169,13 @@ def open_client(settings: Settings) -> ClientAPI:
             ) from exc
         return client
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    # Opening creates or migrates the SQLite schema; two processes doing it at once fail
+    # ("table collections already exists"). A short lock of its own (not the writer lock,
+    # which an ingest holds for minutes) lets one open at a time.
+    from filelock import FileLock
+
+    with FileLock(str(settings.chroma_path / "open.lock")):
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
 class CatalogStore:
@@ -215,8 +221,8 @@ class CatalogStore:
         """The store the settings name, with the writer lock that fits it."""
         from shopbot.writer_lock import FileWriterLock, LeaseWriterLock
 
-        client = open_client(settings)
         if settings.uses_chroma_server:
+            client = open_client(settings)
             store = cls(
                 client,
                 settings.chroma_collection,
@@ -225,6 +231,9 @@ class CatalogStore:
             )
             store.lock = LeaseWriterLock(store.meta, settings.writer_lease_seconds)
             return store
+        # A client made earlier in this process for the same path may hold a stale vector
+        # index (Chroma caches one per path): start from what is on disk now.
+        client = _reopen_embedded(settings)
         return cls(
             client,
             settings.chroma_collection,
@@ -631,10 +640,15 @@ class CatalogStore:
 
 
 def _reopen_embedded(settings: Settings) -> ClientAPI:
-    """A new embedded client on the same path, reading the store from disk again (Chroma
-    caches one system per path in the process; dropping the cache makes the next client load
-    the vector index afresh; clients made before keep working on their own copy)."""
+    """A new embedded client on the same path, reading the store from disk again. Chroma
+    caches one system per path in the process: dropping this path's entry makes the next
+    client load the vector index afresh, while collections got from older clients keep
+    working on their own copy, and clients of other paths are untouched."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    SharedSystemClient.clear_system_cache()
+    path = str(settings.chroma_path)
+    systems = SharedSystemClient._identifier_to_system
+    if path in systems:
+        systems.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
     return open_client(settings)
