@@ -82,6 +82,59 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         50.0, gt=0, description="Largest file accepted for ingestion, in megabytes."
     )
+    # Limits on the work one uploaded file can cause (see shopbot/ingest/limits.py).
+    max_unzipped_mb: float = Field(
+        200.0,
+        gt=0,
+        description="Largest total size of a DOCX/XLSX file's contents once unzipped, in "
+        "megabytes; a file that unzips to more (a zip bomb) is refused before parsing.",
+    )
+    max_zip_ratio: float = Field(
+        100.0,
+        ge=1,
+        description="Highest compression ratio (unzipped size / zipped size) of any part "
+        "over 1 MB inside a DOCX/XLSX. Real Office files stay under about 35:1; zip bombs "
+        "reach 1000:1.",
+    )
+    max_elements: int = Field(
+        20_000,
+        ge=1,
+        description="Most paragraphs in one document: DOCX paragraphs, HTML elements, "
+        "Markdown/TXT non-blank lines. Parsing costs about 3 ms per paragraph here.",
+    )
+    max_pdf_pages: int = Field(500, ge=1, description="Most pages in one PDF.")
+    max_rows: int = Field(
+        50_000,
+        ge=1,
+        description="Most rows in one table file (CSV/TSV rows, XLSX rows of all sheets, "
+        "JSON/JSONL objects).",
+    )
+    max_cells: int = Field(
+        5_000_000,
+        ge=1,
+        description="Most cells in one table file, counting the empty ones a spreadsheet "
+        "reader fills in up to the last used row and column (rows x columns).",
+    )
+    max_line_chars: int = Field(
+        20_000,
+        ge=1,
+        description="Longest line of a TXT file, or paragraph of a Markdown/HTML/DOCX "
+        "document, in characters; parsing time and memory grow steeply with it.",
+    )
+    max_parse_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Time budget for parsing one document (PDF, DOCX, HTML, Markdown, TXT) "
+        "in the parser worker process; a parse that runs over is stopped and the file "
+        "refused.",
+    )
+    max_parse_memory_mb: int = Field(
+        1024,
+        ge=64,
+        description="Memory (address space) one document parse may add to the parser "
+        "worker process, in megabytes; a parse that needs more is stopped and the file "
+        "refused.",
+    )
     chunk_max_chars: int = Field(
         1200, ge=200, description="Longest passage cut from a document, in characters."
     )

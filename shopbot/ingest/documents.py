@@ -14,10 +14,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopbot.ingest.errors import IngestError
 from shopbot.ingest.fields import ProductRecord, clean_cell, parse_price, split_category
+
+if TYPE_CHECKING:
+    from shopbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,29 +85,58 @@ def _use_packaged_spacy_model() -> None:
     tokenize._get_nlp = lambda: nlp
 
 
+_PARTITIONERS = {
+    "pdf": ("unstructured.partition.pdf", "partition_pdf"),
+    "docx": ("unstructured.partition.docx", "partition_docx"),
+    "html": ("unstructured.partition.html", "partition_html"),
+    "md": ("unstructured.partition.md", "partition_md"),
+    "txt": ("unstructured.partition.text", "partition_text"),
+}
+
+
+def _partitioner(kind: str) -> Any:
+    import importlib
+
+    module, function = _PARTITIONERS.get(kind, _PARTITIONERS["txt"])
+    return getattr(importlib.import_module(module), function)
+
+
+def prepare(kind: str | None) -> None:
+    """Load what parsing ``kind`` needs (``None``: what every kind needs), so that the parser
+    worker does it before its memory cap is set (:mod:`shopbot.ingest.worker`)."""
+    if kind is None:
+        _use_packaged_spacy_model()
+        import bs4  # noqa: F401
+        import unstructured.chunking.title  # noqa: F401
+        import unstructured.documents.elements  # noqa: F401
+
+        return
+    _partitioner(kind)
+    if kind == "pdf":
+        import pypdf  # noqa: F401
+
+
 def _partition(kind: str, data: bytes, name: str) -> list[Any]:
     _use_packaged_spacy_model()
     file = io.BytesIO(data)
     common = {"file": file, "metadata_filename": name, "languages": ["eng"]}
+    partition = _partitioner(kind)
     if kind == "pdf":
-        from unstructured.partition.pdf import partition_pdf
+        return partition(**common, strategy="fast", infer_table_structure=False)
+    return partition(**common)
 
-        return partition_pdf(**common, strategy="fast", infer_table_structure=False)
-    if kind == "docx":
-        from unstructured.partition.docx import partition_docx
 
-        return partition_docx(**common)
-    if kind == "html":
-        from unstructured.partition.html import partition_html
+def _pdf_pages(data: bytes) -> int | None:
+    """The page count from the PDF's page tree, or None when pypdf cannot read it (the
+    parse then reports the damage in its own words)."""
+    try:
+        from pypdf import PdfReader
 
-        return partition_html(**common)
-    if kind == "md":
-        from unstructured.partition.md import partition_md
-
-        return partition_md(**common)
-    from unstructured.partition.text import partition_text
-
-    return partition_text(**common)
+        return len(PdfReader(io.BytesIO(data), strict=False).pages)
+    except MemoryError:
+        raise
+    except Exception:  # damaged files raise anything; partition_pdf explains them
+        return None
 
 
 def _table_as_lines(element: Any) -> str | None:
@@ -183,16 +215,60 @@ def parse_document(
     max_chars: int,
     min_chars: int,
     default_currency: str,
+    settings: Settings | None = None,
 ) -> ParsedDocument:
+    """Parse a document into passages, in the parser worker process under the time and
+    memory limits of ``settings`` (the defaults when none are given): unstructured runs on
+    untrusted files there (see :mod:`shopbot.ingest.worker`)."""
+    from shopbot.ingest.limits import Limits
+    from shopbot.ingest.worker import shared_worker
+
+    limits = Limits.from_settings(settings)
+    request = {
+        "kind": kind,
+        "data": data,
+        "name": name,
+        "max_chars": max_chars,
+        "min_chars": min_chars,
+        "default_currency": default_currency,
+        "max_pdf_pages": limits.max_pdf_pages,
+    }
+    return shared_worker().parse(
+        request, seconds=limits.max_parse_seconds, memory_mb=limits.max_parse_memory_mb
+    )
+
+
+def parse_here(
+    kind: str,
+    data: bytes,
+    name: str,
+    *,
+    max_chars: int,
+    min_chars: int,
+    default_currency: str,
+    max_pdf_pages: int | None = None,
+) -> ParsedDocument:
+    """:func:`parse_document` in this process, with no guard (the worker calls this)."""
     from unstructured.chunking.title import chunk_by_title
 
     label = kind.upper()
+    if kind == "pdf" and max_pdf_pages is not None:
+        pages = _pdf_pages(data)
+        if pages is not None and pages > max_pdf_pages:
+            from shopbot.ingest.limits import over_limit
+
+            raise over_limit(
+                f"This PDF has {pages:,} pages",
+                f"{max_pdf_pages:,}-page",
+                "max_pdf_pages",
+                "Split it into smaller PDFs",
+            )
     # unstructured's partitioners share module state (caches, the spaCy pipeline) that is not
-    # documented as thread-safe; the app may ingest from several sessions at once.
+    # documented as thread-safe.
     with _partition_lock:
         try:
             elements = _partition(kind, data, name)
-        except IngestError:
+        except (IngestError, MemoryError):
             raise
         except Exception as exc:  # parsers raise anything from KeyError to PDFSyntaxError
             raise IngestError(

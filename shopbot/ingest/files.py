@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
-from io import BytesIO
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from shopbot.ingest.errors import IngestError
+from shopbot.ingest.limits import Limits, check_limits
+
+if TYPE_CHECKING:
+    from shopbot.settings import Settings
 
 KIND_BY_SUFFIX = {
     ".csv": "csv",
@@ -37,7 +40,6 @@ _OLD_FORMATS = {
     ".numbers": "export it as .xlsx or .csv",
     ".pages": "export it as .docx or .pdf",
 }
-_ZIP_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 
 
 def supported_suffixes() -> list[str]:
@@ -71,8 +73,10 @@ def _human_size(size: int) -> str:
     return f"{size / 1024:.1f} KB"
 
 
-def check_content(kind: str, data: bytes) -> None:
-    """Catch files whose content does not match their extension before a parser chokes."""
+def check_content(kind: str, data: bytes, settings: Settings | None = None) -> None:
+    """Catch files whose content does not match their extension before a parser chokes, and
+    files that would cost more work than the limits in ``settings`` allow (the defaults when
+    none are given; see :mod:`shopbot.ingest.limits`)."""
     if kind in TEXT_KINDS and not data.strip():
         raise IngestError("The file is empty (only blank space). Export it again and re-upload.")
     if kind == "pdf" and b"%PDF-" not in data[:1024]:
@@ -80,22 +84,39 @@ def check_content(kind: str, data: bytes) -> None:
             "This is not a PDF: the content does not start with a PDF header. It may be "
             "another kind of file renamed to .pdf; export or print it to PDF again."
         )
-    if kind in _ZIP_PARTS:
-        label = kind.upper()
-        try:
-            with zipfile.ZipFile(BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                damaged = archive.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise IngestError(
-                f"This {label} file is damaged or not a real {label} ({exc}). Open it in "
-                f"Word/Excel or LibreOffice and save it again as .{kind}."
-            ) from exc
-        if damaged is not None or _ZIP_PARTS[kind] not in names:
-            raise IngestError(
-                f"This {label} file is damaged or not a real {label} (missing "
-                f"{damaged or _ZIP_PARTS[kind]}). Open it and save it again as .{kind}."
-            )
+    check_limits(kind, data, Limits.from_settings(settings))
+
+
+# A kept copy is written as "<name>.partial" and then renamed (Ingestor._keep_original), and
+# a file name may be at most 255 bytes on Linux and macOS file systems: the name must leave
+# room for that suffix.
+MAX_NAME_BYTES = 255 - len(".partial")
+
+
+def check_name(source: str) -> None:
+    """Refuse a name that cannot be kept as a file name, before anything is stored: a copy
+    of every ingested file is kept under its own name (for re-indexing and restoring)."""
+    name = PurePath(source).name
+    if not name or name in (".", "..") or "\x00" in source:
+        raise IngestError(
+            "The file has no usable name. Give it a name such as products.csv and upload it "
+            "again."
+        )
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise IngestError(
+            "The file name contains characters that are not valid text (UTF-8). Rename the "
+            "file and upload it again."
+        ) from exc
+    if size > MAX_NAME_BYTES:
+        raise IngestError(
+            f"The file name is {size:,} bytes long (in UTF-8), over the {MAX_NAME_BYTES}-byte "
+            "limit for a file name that can be stored. Rename the file to a shorter name (at "
+            f"most {MAX_NAME_BYTES} bytes: {MAX_NAME_BYTES} plain Latin letters or digits, "
+            "about half as many accented letters, a third as many Chinese or Japanese "
+            "characters) and upload it again."
+        )
 
 
 def content_hash(data: bytes) -> str:
@@ -105,4 +126,6 @@ def content_hash(data: bytes) -> str:
 def document_id(source: str) -> str:
     """Stable id for a source name: readable slug plus a short hash to keep it unique."""
     slug = re.sub(r"[^a-z0-9]+", "-", source.lower()).strip("-")[:40] or "document"
-    return f"{slug}-{hashlib.sha1(source.encode('utf-8')).hexdigest()[:8]}"
+    # surrogatepass: a name that is not valid text still gets an id (check_name refuses it).
+    digest = hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{slug}-{digest}"

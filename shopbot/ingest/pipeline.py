@@ -51,6 +51,7 @@ from shopbot.ingest.files import (
     KIND_BY_SUFFIX,
     TABLE_KINDS,
     check_content,
+    check_name,
     check_size,
     content_hash,
     document_id,
@@ -181,6 +182,7 @@ class Ingestor:
         dropped_skus: set[str] = set()
         try:
             result.kind = kind_of(source)
+            check_name(source)
             check_size(len(data), self.settings.max_file_bytes)
             digest = content_hash(data)
             previous = self.store.get_document(doc_id)
@@ -189,7 +191,7 @@ class Ingestor:
                 result.products, result.chunks = previous.products, previous.chunks
                 return result, dropped_skus
             # Parsing needs no lock: a slow file does not hold up other writers.
-            check_content(result.kind, data)
+            check_content(result.kind, data, self.settings)
             title, chunks, products = self._parse(result.kind, data, source, doc_id, digest)
             with self.store.writing(self.on_wait) as recovered:
                 result.notes.extend(recovered)
@@ -443,6 +445,7 @@ class Ingestor:
             max_chars=self.settings.chunk_max_chars,
             min_chars=self.settings.chunk_min_chars,
             default_currency=self.settings.default_currency,
+            settings=self.settings,
         )
         product_meta = parsed.product.to_metadata() if parsed.product else {}
         chunks = []

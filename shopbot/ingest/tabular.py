@@ -12,7 +12,8 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from shopbot.ingest.errors import IngestError
 from shopbot.ingest.fields import (
@@ -22,6 +23,9 @@ from shopbot.ingest.fields import (
     map_headers,
     record_from_row,
 )
+
+if TYPE_CHECKING:
+    from shopbot.ingest.limits import Limits
 
 # A price list may open with a title, a date and blank lines before its header row.
 HEADER_SEARCH_ROWS = 20
@@ -47,15 +51,19 @@ def decode_text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def read_csv(data: bytes, delimiter: str | None = None) -> list[Table]:
+def _csv_rows(data: bytes, delimiter: str | None = None) -> Iterator[list[str]]:
+    """The rows of a CSV/TSV file, one at a time (the delimiter sniffed when not given)."""
     text = decode_text(data)
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[:16384], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return [Table("", rows)]
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def read_csv(data: bytes, delimiter: str | None = None) -> list[Table]:
+    return [Table("", list(_csv_rows(data, delimiter)))]
 
 
 def read_xlsx(data: bytes) -> list[Table]:
@@ -79,7 +87,9 @@ def read_xlsx(data: bytes) -> list[Table]:
         book.close()
 
 
-def read_json(data: bytes, lines: bool) -> list[Table]:
+def _json_objects(data: bytes, lines: bool) -> list[dict[str, Any]]:
+    """The product objects of a JSON feed (a list, or the first list inside an object) or of
+    a JSONL file (one object per line)."""
     text = decode_text(data)
     try:
         if lines:
@@ -94,17 +104,90 @@ def read_json(data: bytes, lines: bool) -> list[Table]:
     if isinstance(items, dict):
         # {"products": [...]} or {"items": [...]}: the first list of objects inside.
         items = next((v for v in items.values() if isinstance(v, list)), [items])
+    if not isinstance(items, list):
+        items = [items]
     objects = [item for item in items if isinstance(item, dict)]
     if not objects:
         raise IngestError(
             "The JSON holds no product objects. Expected a list of objects (or one object "
             "per line for .jsonl), each with fields like sku, title and price."
         )
-    headers: list[str] = []
+    return objects
+
+
+def _json_headers(objects: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
     for obj in objects:
-        headers.extend(key for key in obj if key not in headers)
+        seen.update(dict.fromkeys(obj))
+    return list(seen)
+
+
+def read_json(data: bytes, lines: bool) -> list[Table]:
+    objects = _json_objects(data, lines)
+    headers = _json_headers(objects)
     rows = [[obj.get(key) for key in headers] for obj in objects]
     return [Table("", [headers, *rows])]
+
+
+def check_table_size(kind: str, data: bytes, limits: Limits) -> None:
+    """Rows and cells of a CSV/TSV/JSON/JSONL file against ``limits`` (XLSX is counted
+    while its zip is scanned, see :mod:`shopbot.ingest.limits`). A CSV is counted row by
+    row and the count stops past the limit; a JSON feed is parsed, counted and dropped (a
+    JSON row is an object; its cells, objects x distinct keys, are what the reader builds)."""
+    from shopbot.ingest.limits import NON_BLANK_LINE, over_limit
+
+    label = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSONL"}[kind]
+    limit = limits.max_rows
+    row_advice = f"Split it into files of at most {limit:,} rows"
+    if kind in ("csv", "tsv"):
+        rows = cells = 0
+        try:
+            for row in _csv_rows(data, "\t" if kind == "tsv" else None):
+                rows += 1
+                cells += len(row)
+                if rows > limit:
+                    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+                    raise over_limit(
+                        f"This {label} file has more than {limit:,} rows (about {lines:,} "
+                        "lines)",
+                        f"{limit:,}-row",
+                        "max_rows",
+                        row_advice,
+                    )
+        except csv.Error as exc:
+            raise IngestError(
+                f"The {label} file cannot be read as a table (row {rows + 1:,}: {exc}). "
+                "Export it again as plain CSV."
+            ) from exc
+        columns = "cells"
+    else:
+        if kind == "jsonl":  # count its lines before parsing them
+            lines = sum(1 for _ in islice(NON_BLANK_LINE.finditer(data), limit + 1))
+            if lines > limit:
+                raise over_limit(
+                    f"This {label} file has more than {limit:,} lines (one object each)",
+                    f"{limit:,}-row",
+                    "max_rows",
+                    row_advice,
+                )
+        objects = _json_objects(data, lines=kind == "jsonl")
+        rows = len(objects)
+        if rows > limit:
+            raise over_limit(
+                f"This {label} file has {rows:,} product objects",
+                f"{limit:,}-row",
+                "max_rows",
+                row_advice,
+            )
+        cells = rows * len(_json_headers(objects))
+        columns = "cells (objects x distinct fields)"
+    if cells > limits.max_cells:
+        raise over_limit(
+            f"This {label} file has {cells:,} {columns}",
+            f"{limits.max_cells:,}-cell",
+            "max_cells",
+            "Drop columns the shop does not need, or split it into smaller files",
+        )
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
