@@ -5,13 +5,13 @@ sign-in, and each checks again before drawing anything."""
 
 import streamlit as st
 
-from pages.common import catalog_service, is_staff, seed_demo_catalog_once
+from pages.common import catalog_service, is_staff, start_seeding
 from pages.errors import report_error
 
 st.set_page_config(page_title="Ridgeline Outfitters · Shop assistant", page_icon="🏕️", layout="centered")
 
 service = catalog_service()
-seed_demo_catalog_once(service)
+start_seeding()
 
 pages = [st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)]
 if is_staff():

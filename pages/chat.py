@@ -17,6 +17,8 @@ from pages.common import (
     comparison_tray,
     md_escape,
     render_comparison,
+    seeding_banner,
+    seeding_notice,
     render_corrections,
     render_sources,
     save_feedback,
@@ -51,7 +53,8 @@ if reset.button("New chat", icon=":material/add_comment:", disabled=not (state.m
     state.filters = {}
     st.rerun()
 
-if service.is_empty():
+seeding_banner(service)
+if service.is_empty() and not seeding_notice(service):
     st.info(
         "The catalog is empty, so there is nothing to answer from yet. Staff: sign in and "
         "upload product lists, spec sheets and policies on the Catalog page."
@@ -61,6 +64,8 @@ for index, message in enumerate(state.messages):
     with st.chat_message(message["role"]):
         st.markdown(answer_markdown(message["content"], message.get("sources") or []))
         if message["role"] == "assistant":
+            if message.get("notice"):
+                st.caption(message["notice"])
             if message.get("comparison"):
                 render_comparison(message["comparison"])
             render_corrections(message)
@@ -114,7 +119,12 @@ if prompt:
             "corrections": [c.to_dict() for c in answer.corrections],
             "flagged": list(answer.flagged),
         }
+        notice = seeding_notice(service)
+        if notice:
+            message["notice"] = notice
         state.messages.append(message)
+        if notice:
+            st.caption(notice)
         if message["comparison"]:
             render_comparison(message["comparison"])
         render_corrections(message)

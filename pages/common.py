@@ -5,7 +5,6 @@ Everything here is presentation; answers, storage and auth live in shopbot/."""
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from typing import Any
 from urllib.parse import urlparse
@@ -37,11 +36,6 @@ def feedback_store():
     from shopbot.feedback import FeedbackStore
 
     return FeedbackStore.from_settings(catalog_service().settings)
-
-
-@st.cache_resource
-def _seed_state() -> dict[str, Any]:
-    return {"lock": threading.Lock(), "checked": False}
 
 
 @st.cache_resource(show_spinner="Loading the answer model…")
@@ -88,34 +82,42 @@ def session_id() -> str:
 # -- first start ---------------------------------------------------------------------------
 
 
-def seed_demo_catalog_once(service: CatalogService) -> None:
-    """On an empty store, ingest the demo catalog with a progress bar (first visitor waits;
-    everyone after finds it done)."""
-    state = _seed_state()
-    if state["checked"] or not service.settings.seed_demo_catalog:
-        return  # checked once per process: every rerun of every session passes through here
-    with state["lock"]:
-        if state["checked"]:
-            return
-        if not service.is_empty():
-            state["checked"] = True
-            return
-        with st.status("Setting up the demo catalog…", expanded=True) as status:
-            bar = st.progress(0.0, text="Reading catalog files…")
+@st.cache_resource
+def start_seeding() -> bool:
+    """Once per process: seed (or finish seeding) the demo catalog in a background thread of
+    the server, outside any visitor's session, so closing a tab cannot stop it."""
+    catalog_service().start_seeding()
+    return True
 
-            def on_file(result, done: int, total: int) -> None:
-                bar.progress(done / max(total, 1), text=f"{done}/{total} {result.source}")
-                if not result.ok:
-                    st.warning(f"{result.source}: {result.error}")
 
-            results = service.seed_demo_catalog(on_file=on_file)
-            products = sum(r.products for r in results)
-            status.update(
-                label=f"Demo catalog ready: {len(results)} files, {products} products",
-                state="complete",
-                expanded=False,
-            )
-            state["checked"] = True
+def seeding_notice(service: CatalogService) -> str:
+    """"" when the catalog is complete; else what every visitor is told (from the state kept
+    in the store, so another replica's seeding shows too)."""
+    state = service.seeding_state()
+    if not state or state.get("status") == "done":
+        return ""
+    done, total = int(state.get("done") or 0), int(state.get("total") or 0)
+    progress = f" ({done} of {total} files loaded)" if total else ""
+    return (
+        f"We are still setting up the catalog{progress}, so answers may miss products for a "
+        "minute or two."
+    )
+
+
+@st.fragment(run_every=2)
+def _seeding_progress(service: CatalogService) -> None:
+    notice = seeding_notice(service)
+    if not notice:
+        st.rerun()  # the whole page: stops this refresh and drops the notice
+    state = service.seeding_state() or {}
+    st.info(notice, icon=":material/hourglass_top:")
+    st.progress(int(state.get("done") or 0) / max(int(state.get("total") or 0), 1))
+
+
+def seeding_banner(service: CatalogService) -> None:
+    """The seeding progress, refreshed every 2 s while it lasts (nothing once complete)."""
+    if seeding_notice(service):
+        _seeding_progress(service)
 
 
 # -- staff -----------------------------------------------------------------------------

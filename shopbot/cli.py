@@ -175,6 +175,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     service = _service()
+    service.ingestor.on_wait = lambda message: print(message, file=sys.stderr, flush=True)
     with tqdm(total=0, unit="file", file=sys.stderr, disable=None, leave=False) as bar:
 
         def on_file(result: Any, done: int, total: int) -> None:
@@ -193,6 +194,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             if r.replaced:
                 detail += f", replaced {r.replaced} older product records (same SKU)"
             print(f"{r.status:<9}  {r.source}  {detail}")
+            for note in r.notes:
+                print(f"{'':<9}  note: {note}")
         print(", ".join(f"{n} {s}" for s, n in summary.items()))
     return 1 if summary["failed"] else 0
 

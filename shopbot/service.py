@@ -167,6 +167,10 @@ class CatalogService:
                 return self._seeder
             if not self.seeding_needed():
                 return None
+            if self.seeding_state() is None:
+                # Said before the thread starts, so the very first visitor is told already.
+                self.store.put_state(SEED_STATE, {"status": "running", "done": 0, "total": 0,
+                                                  "failed": 0, "started": _now()})
 
             def run() -> None:
                 try:

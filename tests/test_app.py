@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shopbot.auth import hash_password
-from tests.conftest import CATALOG_DIR, ROOT
+from tests.conftest import CATALOG_DIR, ROOT, wait_until
 from tests.live_app import server_env, streamlit_server
 
 PASSWORD = "correct horse battery"
@@ -49,6 +49,14 @@ def app_env(monkeypatch, tmp_path, small_catalog, password_hash):
 
 
 def new_app(timeout: float = 120) -> AppTest:
+    """The app after its first run, with the demo catalog in. The app seeds it in a
+    background thread of the process (its first run starts that and returns at once); here
+    the same thread is started and waited for first, so the run finds the catalog complete."""
+    from pages.common import catalog_service
+
+    seeding = catalog_service().start_seeding()
+    if seeding is not None:
+        seeding.join(timeout)
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
     assert not at.exception, at.exception
@@ -74,9 +82,31 @@ def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
     return at
 
 
-def test_first_start_ingests_the_demo_catalog_then_answers_in_chat(app_env):
+def test_first_start_seeds_in_the_background_and_says_so_until_complete(app_env):
+    from pages.common import catalog_service
+
+    service = catalog_service()
+    # Another writer holds the store, so the seeding (started by the first visit, in a
+    # server thread) is still at 0 of 2 files while this visitor looks and asks.
+    with service.store.writing():
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        notice = " ".join(i.value for i in at.info)
+        assert "still setting up the catalog (0 of 2 files loaded)" in notice, notice
+        assert "catalog is empty" not in notice
+        at.chat_input[0].set_value("How much is the Halo 500 Rechargeable Lantern?").run()
+        captions = " ".join(c.value for c in at.chat_message[-1].caption)
+        assert "still setting up the catalog" in captions
+        # A second visitor (another session) sees the same progress.
+        other = AppTest.from_file(APP, default_timeout=60)
+        other.run()
+        assert any("still setting up the catalog" in i.value for i in other.info)
+
+    wait_until(lambda: not service.seeding_needed(), 120, "seeding the demo catalog")
+    assert service.seeding_state()["done"] == 2
     at = new_app()
-    assert any("Demo catalog ready: 2 files, 10 products" in s.label for s in at.status)
+    assert not any("setting up" in i.value for i in at.info)
     assert at.button_group, "starter questions on an empty chat"
 
     answer = ask(at, "How much is the Halo 500 Rechargeable Lantern?")

@@ -73,6 +73,12 @@ def app_url(app_server: str, browser: Browser) -> str:
     try:
         page.goto(app_server)
         chat_input(page).wait_for(timeout=FIRST_START_S * 1000)
+        # The catalog is seeded in the background (it takes seconds here): this first visitor
+        # is told so, and the notice goes by itself once the catalog is complete.
+        notice = page.get_by_text("still setting up the catalog")
+        notice.wait_for(state="visible", timeout=FIRST_START_S * 1000)
+        shot(page, "first-start-seeding")
+        notice.wait_for(state="hidden", timeout=FIRST_START_S * 1000)
     finally:
         page.close()
     return app_server
