@@ -35,28 +35,52 @@ uploads = st.file_uploader(
     key=f"uploads_{st.session_state.get('upload_round', 0)}",
 )
 if uploads and st.button("Ingest", type="primary", icon=":material/upload:"):
-    bar = st.progress(0.0, text="Starting…")
-    rows = []
-    for done, upload in enumerate(uploads, start=1):
-        bar.progress((done - 1) / len(uploads), text=f"{upload.name} ({done}/{len(uploads)})")
-        result = service.ingest_bytes(upload.name, upload.getvalue())
-        rows.append(
-            {
-                "file": result.source,
-                "result": result.status,
-                "products": result.products,
-                "chunks": result.chunks,
-                "replaced": result.replaced,
-                "seconds": result.seconds,
-                "reason": result.error,
-            }
-        )
-    bar.progress(1.0, text="Done")
-    st.session_state.last_ingest = rows
+    # Queued for the background writer: this page (and every shopper's) stays responsive
+    # however long a file takes; the progress below refreshes itself.
+    jobs = [service.ingest_queue.submit(upload.name, upload.getvalue()) for upload in uploads]
+    st.session_state.ingest_jobs = [job.id for job in jobs]
     st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1
     st.rerun()
-if st.session_state.get("last_ingest"):
-    rows = st.session_state.last_ingest
+
+
+def _job_row(job) -> dict:
+    result = job.result
+    return {
+        "file": job.source,
+        "result": job.status,
+        "products": result.products if result else None,
+        "chunks": result.chunks if result else None,
+        "replaced": result.replaced if result else None,
+        "seconds": result.seconds if result else None,
+        "reason": (result.error or " ".join(result.notes)) if result else job.message,
+    }
+
+
+@st.fragment(run_every=1)
+def _ingest_progress(job_ids: list[str]) -> None:
+    jobs = service.ingest_queue.jobs(job_ids)
+    active = [job for job in jobs if job.active]
+    if not active:
+        st.rerun()  # the whole page: new counts and documents, and this refresh stops
+    for job in active:
+        if job.status == "queued":
+            text = f"{job.source}: queued"
+        elif job.message:
+            text = f"{job.source}: {job.message}"
+        elif job.chunks_total:
+            text = f"{job.source}: {job.chunks_done:,} of {job.chunks_total:,} chunks stored"
+        else:
+            text = f"{job.source}: reading the file…"
+        st.progress(job.fraction, text=md_escape(text))
+    st.caption("You can leave this page: files are ingested in the background.")
+
+
+job_ids = st.session_state.get("ingest_jobs") or []
+jobs = service.ingest_queue.jobs(job_ids)
+if any(job.active for job in jobs):
+    _ingest_progress(job_ids)
+elif jobs:
+    rows = [_job_row(job) for job in jobs]
     failed = [r for r in rows if r["result"] == "failed"]
     (st.warning if failed else st.success)(
         f"{len(rows) - len(failed)} of {len(rows)} files ingested"

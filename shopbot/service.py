@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from shopbot.chain import ShopAssistant
     from shopbot.ingest import DeleteResult, IngestResult
+    from shopbot.ingest.queue import IngestQueue
     from shopbot.constraints import Constraints
     from shopbot.retrieval import Retrieval, Retriever, Source
     from shopbot.store import CatalogStore, DocumentRecord
@@ -55,6 +56,7 @@ class CatalogService:
         self._retriever_lock = threading.Lock()
         self._seeder: threading.Thread | None = None
         self._seed_lock = threading.Lock()
+        self._queue: IngestQueue | None = None
 
     def with_settings(self, overrides: dict[str, Any]) -> CatalogService:
         """The same catalog (store, embedding model) with some settings changed, e.g. another
@@ -64,6 +66,7 @@ class CatalogService:
         settings = self.settings.model_copy(update=overrides)
         copy = CatalogService(settings, embeddings=self.embeddings, store=self.store)
         copy._retriever = self.retriever
+        copy._queue = self.ingest_queue
         return copy
 
     # -- ingestion -------------------------------------------------------------------------
@@ -77,6 +80,18 @@ class CatalogService:
 
     def ingest_bytes(self, name: str, data: bytes) -> IngestResult:
         return self.ingestor.ingest_bytes(name, data)
+
+    @property
+    def ingest_queue(self) -> IngestQueue:
+        """Background ingestion of uploads, one at a time, with progress (the app's upload
+        page); shared by copies made with :meth:`with_settings`."""
+        if self._queue is None:
+            from shopbot.ingest.queue import IngestQueue
+
+            with self._seed_lock:
+                if self._queue is None:
+                    self._queue = IngestQueue(self.ingestor)
+        return self._queue
 
     def reindex_all(
         self, on_file: Callable[[IngestResult, int, int], None] | None = None

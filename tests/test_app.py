@@ -74,6 +74,20 @@ def ask(at: AppTest, question: str) -> str:
     return shown(at.chat_message[-1].markdown[0].value)
 
 
+def click_ingest(at: AppTest, timeout: float = 120) -> AppTest:
+    """Press "Ingest" on the Catalog page; the files are ingested in the background (the
+    page shows their progress): wait for the queue, then draw the page with the results."""
+    from pages.common import catalog_service
+
+    next(b for b in at.button if b.label == "Ingest").click().run()
+    assert not at.exception, at.exception
+    queue = catalog_service().ingest_queue
+    wait_until(lambda: not any(job.active for job in queue.jobs()), timeout, "the ingest")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
     at.switch_page("pages/staff.py").run()
     at.text_input[0].input(password)
@@ -211,8 +225,7 @@ def test_upload_makes_it_answerable_and_delete_forgets_it(app_env):
     at.switch_page("pages/catalog.py").run()
     csv = b'SKU,Title,Price,Brand,Category\nKY-1,Riverlight Touring Kayak,"$1,099.00",Ridgeline,Boats | Kayaks\n'
     at.file_uploader[0].set_value([("kayaks.csv", csv, "text/csv"), ("empty.csv", b"", "text/csv")]).run()
-    next(b for b in at.button if b.label == "Ingest").click().run()
-    assert not at.exception, at.exception
+    click_ingest(at)
     table = at.dataframe[0].value
     results = dict(zip(table["file"], table["result"]))
     assert results == {"kayaks.csv": "added", "empty.csv": "failed"}

@@ -303,7 +303,7 @@ def test_chaos_kill_9_during_ingests_never_shows_uncommitted_data(tmp_path, embe
         path.write_text(versions[target])
         log = tmp_path / f"round{number}.log"
         proc = ingest_process(path, env, log)
-        kill_at = rng.uniform(startup, full)
+        kill_at = rng.uniform(startup, 0.9 * full)
         try:
             proc.wait(timeout=kill_at)
             killed = False

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from shopbot.service import CatalogService
 from shopbot.store import format_time
 from tests.conftest import make_settings
-from tests.test_app import app_env, new_app, password_hash, sign_in, small_catalog  # noqa: F401
+from tests.test_app import app_env, click_ingest, new_app, password_hash, sign_in, small_catalog  # noqa: F401
 from tests.test_cli import shopbot
 from tests.test_ingest import PRODUCTS_CSV, CountingEmbeddings, snapshot, write
 
@@ -245,8 +245,7 @@ def test_catalog_page_lists_updated_and_superseded(app_env):
     # The demo's new arrivals hold RL-LGT-009, the Beacon Mini 250 Headlamp, at $29.95.
     update = b"SKU,Title,Price\nRL-LGT-009,Beacon Mini 250 Headlamp,$24.95\n"
     at.file_uploader[0].set_value([("price-update.csv", update, "text/csv")]).run()
-    next(b for b in at.button if b.label == "Ingest").click().run()
-    assert not at.exception, at.exception
+    click_ingest(at)
     results = at.dataframe[0].value
     assert list(results["replaced"]) == [1]
 

@@ -154,10 +154,14 @@ class Ingestor:
         on_chunks: ProgressCallback | None = None,
         *,
         force: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IngestResult:
         """Ingest one file's content under the name ``source`` (its file name). ``force``
-        parses and embeds it again even when it has not changed (re-index)."""
-        result, dropped_skus = self._ingest(source, data, on_chunks, force=force)
+        parses and embeds it again even when it has not changed (re-index). ``on_wait`` is
+        told when another process holds the store's writer lock (default: ``self.on_wait``)."""
+        result, dropped_skus = self._ingest(
+            source, data, on_chunks, force=force, on_wait=on_wait
+        )
         if dropped_skus:
             # This version no longer holds SKUs whose older records it had replaced.
             self.restore_superseded(source)
@@ -171,6 +175,7 @@ class Ingestor:
         *,
         force: bool,
         only_missing: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> tuple[IngestResult, set[str]]:
         """The ingest itself, and the SKUs this file's previous version held that the new one
         does not (their older records elsewhere need restoring). ``only_missing`` (with
@@ -193,7 +198,7 @@ class Ingestor:
             # Parsing needs no lock: a slow file does not hold up other writers.
             check_content(result.kind, data, self.settings)
             title, chunks, products = self._parse(result.kind, data, source, doc_id, digest)
-            with self.store.writing(self.on_wait) as recovered:
+            with self.store.writing(on_wait or self.on_wait) as recovered:
                 result.notes.extend(recovered)
                 previous = self.store.get_document(doc_id)  # another process may have written
                 if not force and _unchanged(previous, digest):
