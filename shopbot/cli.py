@@ -175,6 +175,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     service = _service()
+    for note in service.recovered:
+        print(f"note: {note}")
     service.ingestor.on_wait = lambda message: print(message, file=sys.stderr, flush=True)
     with tqdm(total=0, unit="file", file=sys.stderr, disable=None, leave=False) as bar:
 

@@ -52,11 +52,21 @@ class CatalogService:
         self.embeddings = embeddings or LazyEmbeddings(self.settings)
         self.store = store or CatalogStore.open(self.settings)
         self.ingestor = Ingestor(self.settings, self.store, self.embeddings)
+        # What a writer that died left half done is finished or undone at the next start
+        # (and logged), not only at the next write. Copies (with_settings) share the store.
+        self.recovered: list[str] = [] if store is not None else self._recover()
         self._retriever: Retriever | None = None
         self._retriever_lock = threading.Lock()
         self._seeder: threading.Thread | None = None
         self._seed_lock = threading.Lock()
         self._queue: IngestQueue | None = None
+
+    def _recover(self) -> list[str]:
+        try:
+            return self.store.recover_if_needed()
+        except Exception:  # noqa: BLE001 - never stop a start; the next writer recovers
+            log.warning("recovering the store at start failed", exc_info=True)
+            return []
 
     def with_settings(self, overrides: dict[str, Any]) -> CatalogService:
         """The same catalog (store, embedding model) with some settings changed, e.g. another

@@ -319,8 +319,24 @@ class CatalogStore:
 
     # -- writing -----------------------------------------------------------------------
 
+    def recover_if_needed(self) -> list[str]:
+        """At start: if a dead writer left work in the journal, take the writer lock (only if
+        it is free right now: a live writer recovers it anyway) and finish or undo it; the
+        messages say what was done ([] when nothing was)."""
+        if not self.journal():
+            return []
+        from shopbot.writer_lock import StoreBusy
+
+        try:
+            with self.writing(wait_seconds=0) as messages:
+                return messages
+        except StoreBusy:
+            return []
+
     @contextmanager
-    def writing(self, on_wait: Callable[[str], None] | None = None) -> Iterator[list[str]]:
+    def writing(
+        self, on_wait: Callable[[str], None] | None = None, wait_seconds: float | None = None
+    ) -> Iterator[list[str]]:
         """Hold the writer lock (re-entrant within a thread). The outermost holder first
         catches up with other processes' commits and recovers what a dead writer left
         (:meth:`recover`); it yields the list of recovery messages (empty when nested)."""
@@ -332,7 +348,9 @@ class CatalogStore:
                 finally:
                     self._depth -= 1
                 return
-            self.lock.acquire(self.writer_wait_seconds, on_wait)
+            self.lock.acquire(
+                self.writer_wait_seconds if wait_seconds is None else wait_seconds, on_wait
+            )
             self._depth = 1
             try:
                 signature = self.registry_signature()
