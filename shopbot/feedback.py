@@ -43,9 +43,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 
-from shopbot.db import sqlite_wal_pragmas
+from shopbot.db import engine_options, sqlite_wal_pragmas
 
 if TYPE_CHECKING:
     from shopbot.chain import Answer
@@ -149,19 +148,7 @@ class FeedbackStore:
             ) from None
         self.url = parsed.render_as_string(hide_password=True)
         self._is_sqlite = parsed.get_backend_name() == "sqlite"
-        self._sqlite_file: Path | None = None
-        kwargs: dict[str, Any] = {}
-        if self._is_sqlite:
-            # Sessions run on Streamlit's script threads: one engine, any thread. The busy
-            # timeout lets a writer wait for another process's write instead of failing.
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            database = parsed.database or ""
-            if database in ("", ":memory:") or database.startswith("file::memory:"):
-                kwargs["poolclass"] = StaticPool  # one shared in-memory database
-            else:
-                self._sqlite_file = Path(database)
-        else:
-            kwargs["pool_pre_ping"] = True
+        kwargs, self._sqlite_file = engine_options(parsed)
         try:
             self._engine: Engine = create_engine(parsed, **kwargs)
         except (SQLAlchemyError, ImportError) as exc:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -37,10 +36,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
 from shopbot.auth import ThrottleState, ThrottleStoreError
-from shopbot.db import sqlite_wal_pragmas
+from shopbot.db import engine_options, sqlite_wal_pragmas
 
 MAX_KEY_CHARS = 200
 
@@ -70,18 +68,8 @@ class SQLThrottleStore:
             ) from None
         self.url = parsed.render_as_string(hide_password=True)
         self._password = parsed.password
-        self._sqlite_file: Path | None = None
-        kwargs: dict[str, Any] = {}
+        kwargs, self._sqlite_file = engine_options(parsed)
         is_sqlite = parsed.get_backend_name() == "sqlite"
-        if is_sqlite:
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            database = parsed.database or ""
-            if database in ("", ":memory:") or database.startswith("file::memory:"):
-                kwargs["poolclass"] = StaticPool
-            else:
-                self._sqlite_file = Path(database)
-        else:
-            kwargs["pool_pre_ping"] = True
         try:
             self._engine: Engine = create_engine(parsed, **kwargs)
         except (SQLAlchemyError, ImportError) as exc:
