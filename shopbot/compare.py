@@ -284,10 +284,9 @@ _INDEX_LOCK = threading.Lock()
 
 
 def _fingerprint(store: Any) -> tuple[Any, ...]:
-    """Changes whenever the store's content does: its chunk count, and each document's hash
-    (a re-ingested file can keep its chunk count)."""
-    documents = tuple((d.doc_id, d.content_hash) for d in store.list_documents())
-    return (store.count_chunks(), documents)
+    """Changes whenever what shoppers can see does: with every commit by any process (the
+    registry's signature; chunks being written but not yet committed do not count)."""
+    return store.registry_signature()
 
 
 def title_index(store: Any) -> _TitleIndex:

@@ -29,6 +29,7 @@ import pytest
 from shopbot.service import CatalogService
 from tests.api_server import ROOT, api_server_process, create_key, server_env, shopbot_cli
 from tests.conftest import make_settings, wait_until
+from tests.test_app import app_env, password_hash, small_catalog  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -408,3 +409,21 @@ def test_seeding_killed_midway_is_resumed_by_the_next_start(tmp_path, embeddings
     for doc in service.documents():
         service.remove_document(doc.doc_id)
     assert not service.seeding_needed() and service.start_seeding() is None
+
+
+def test_the_app_keeps_answering_while_another_process_ingests(app_env, tmp_path):
+    from tests.test_app import ask, new_app
+
+    at = new_app()  # the small demo catalog, seeded by this process
+    path = tmp_path / "more.csv"
+    path.write_text(product_csv("P", 40))
+    log = tmp_path / "ingest.log"
+    proc = ingest_process(path, server_env(app_env), log)
+    asked = 0
+    while proc.poll() is None or asked < 2:
+        asked += 1
+        assert "$64.95" in ask(at, "How much is the Halo 500 Rechargeable Lantern?")
+        assert not at.error, [e.value for e in at.error]
+    assert proc.returncode == 0, log.read_text()
+    # The other process's commit is answered at the next question, without a restart.
+    assert "$21.00" in ask(at, "How much is the Cedar Daypack P001?")
