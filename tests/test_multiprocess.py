@@ -427,3 +427,47 @@ def test_the_app_keeps_answering_while_another_process_ingests(app_env, tmp_path
     assert proc.returncode == 0, log.read_text()
     # The other process's commit is answered at the next question, without a restart.
     assert "$21.00" in ask(at, "How much is the Cedar Daypack P001?")
+
+
+def test_a_killed_writers_lease_on_a_chroma_server_is_taken_over(chroma_server, tmp_path):
+    """Across machines the lock is a lease in the store: while its holder lives (and renews
+    it) nobody else writes; once the holder is killed, the lease is taken over after
+    SHOPBOT_WRITER_LEASE_SECONDS."""
+    from shopbot.store import CatalogStore
+    from shopbot.writer_lock import StoreBusy
+
+    collection = f"lease{random.randrange(10**9)}"
+    settings = make_settings(
+        data_dir=tmp_path / "data", chroma_host=chroma_server["host"],
+        chroma_port=chroma_server["port"], chroma_collection=collection, writer_lease_seconds=5,
+    )
+    env = server_env(
+        tmp_path / "data", SHOPBOT_CHROMA_HOST=chroma_server["host"],
+        SHOPBOT_CHROMA_PORT=str(chroma_server["port"]), SHOPBOT_CHROMA_COLLECTION=collection,
+        SHOPBOT_WRITER_LEASE_SECONDS="5",
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import threading\n"
+         "from shopbot.settings import Settings\n"
+         "from shopbot.store import CatalogStore\n"
+         "writing = CatalogStore.open(Settings()).writing()\n"
+         "writing.__enter__()\n"
+         "print('holding', flush=True)\n"
+         "threading.Event().wait()\n"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        store = CatalogStore.open(settings)
+        # Renewed while its holder lives: a writer that waits longer than one lease period
+        # still finds it held, and is told by whom.
+        with pytest.raises(StoreBusy, match=f"pid {holder.pid} on "):
+            with store.writing(wait_seconds=8):
+                pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=30)
+    with store.writing(wait_seconds=30):
+        assert store.lock.holder()["pid"] == os.getpid()
+    assert store.lock.holder() is None, "released"
