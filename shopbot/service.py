@@ -223,14 +223,15 @@ class CatalogService:
         return self.ingestor.delete_document(doc_id)
 
     def is_empty(self) -> bool:
-        return self.store.count_chunks() == 0 and not self.store.list_documents()
+        """No committed document (chunks an interrupted ingest left are not content)."""
+        return not list(self.store.known_ids())
 
     def stats(self) -> dict[str, Any]:
         docs = self.documents()
         return {
             "documents": len(docs),
             "products": sum(d.products for d in docs),
-            "chunks": self.store.count_chunks(),
+            "chunks": sum(d.chunks for d in docs),  # searchable: committed versions only
         }
 
     # -- search ----------------------------------------------------------------------------
