@@ -92,7 +92,8 @@ def test_shopify_image_only_rows_add_images_not_variants(shopify_products):
 def test_shopify_variant_prices_sale_and_stock(shopify_products):
     scarf = shopify_products["harbor-scarf"]
     teal, rust, charcoal = scarf.variants
-    assert (teal.sku, teal.price, teal.compare_at_price, teal.currency) == ("HS-TEAL", 39.0, 49.0, "USD")
+    assert (teal.sku, teal.price, teal.compare_at_price) == ("HS-TEAL", 39.0, 49.0)
+    assert teal.currency == "USD"  # the shop's currency: Shopify writes bare numbers
     assert teal.sale_active(NOW) and teal.current_price(NOW) == 39.0
     assert teal.barcode == "0012345678905"  # the spreadsheet's leading apostrophe dropped
     assert teal.weight_grams == 180.0
@@ -149,6 +150,31 @@ def test_shopify_unpublished_draft_and_archived_are_not_active(shopify_products)
     assert shopify_products["old-rain-hat"].status == "archived"
     assert not any(shopify_products[key].visible
                    for key in ("winter-beanie", "canvas-tote", "old-rain-hat"))
+
+
+def test_shopify_newer_export_headers_are_read_too():
+    rows = [
+        {"Title": "Dune Cap", "URL handle": "dune-cap", "Description": "<p>Sun cap</p>",
+         "Status": "Active", "Published on online store": "TRUE", "Option1 name": "Size",
+         "Option1 value": "S/M", "SKU": "DC-SM", "Price": "25.00", "Compare-at price": "30.00",
+         "Inventory tracker": "shopify", "Inventory quantity": "6",
+         "Weight value (grams)": "80", "Product image URL": "https://cdn.example.com/cap.jpg"},
+        {"Title": "", "URL handle": "dune-cap", "Description": "", "Status": "",
+         "Published on online store": "", "Option1 name": "", "Option1 value": "L/XL",
+         "SKU": "DC-LXL", "Price": "25.00", "Compare-at price": "", "Inventory tracker": "shopify",
+         "Inventory quantity": "0", "Weight value (grams)": "85", "Product image URL": ""},
+    ]
+    assert shopify.matches(list(rows[0]))
+    (cap,) = shopify.read(rows, "USD")
+    assert (cap.id, cap.title, cap.description, cap.status) == (
+        "dune-cap", "Dune Cap", "Sun cap", "active",
+    )
+    assert [(v.sku, v.options, v.price, v.compare_at_price, v.quantity, v.weight_grams)
+            for v in cap.variants] == [
+        ("DC-SM", {"Size": "S/M"}, 25.0, 30.0, 6, 80.0),
+        ("DC-LXL", {"Size": "L/XL"}, 25.0, None, 0, 85.0),
+    ]
+    assert cap.images == ["https://cdn.example.com/cap.jpg"]
 
 
 # --- WooCommerce ---------------------------------------------------------------------------
@@ -250,7 +276,9 @@ def test_woocommerce_product_fields(woo_products):
     hoodie = woo_products["HH"]
     assert hoodie.categories == ["Clothing > Hoodies", "Clothing > Sale", "Gifts"]
     assert hoodie.tags == ["cosy", "organic"]
-    assert [url.rsplit("/", 1)[-1] for url in hoodie.images] == ["hoodie-blue.jpg", "hoodie-grey.jpg"]
+    assert [url.rsplit("/", 1)[-1] for url in hoodie.images] == [
+        "hoodie-blue.jpg", "hoodie-grey.jpg",
+    ]
     assert hoodie.attributes == {}  # both its attributes are its options
     # Short description first, then the description; HTML, entities and "\n" resolved.
     assert hoodie.description == (

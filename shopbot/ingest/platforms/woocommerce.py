@@ -125,7 +125,8 @@ def _attributes(row: Row) -> list[tuple[str, list[str], bool | None]]:
         name = row.get(f"attribute{number_}name")
         if name:
             values = [text(v) for v in split_list(row.raw(f"attribute{number_}values"))]
-            found.append((name, [v for v in values if v], flag(row.get(f"attribute{number_}visible"))))
+            visible = flag(row.get(f"attribute{number_}visible"))
+            found.append((name, [v for v in values if v], visible))
         number_ += 1
     return found
 
@@ -223,13 +224,13 @@ def _product(item: _Item, currency: str) -> Product:
     }
     if row.get("buttontext") and "external" in item.types:
         attributes["Button text"] = row.get("buttontext")
-    descriptions = [_description(row.raw("shortdescription")), _description(row.raw("description"))]
+    descriptions = [_description(row.raw(name)) for name in ("shortdescription", "description")]
     key = row.get("sku") or (f"id:{row.get('id')}" if row.get("id") else "") or row.get("name")
     return Product(
         id=key,
         title=row.get("name") or key,
-        brand=", ".join(split_list(row.get("brands", "brand"))),
-        categories=[path for path in (category_path(p) for p in split_list(row.raw("categories"))) if path],
+        brand=", ".join(text(b) for b in split_list(row.raw("brands", "brand"))),
+        categories=[p for p in map(category_path, split_list(row.raw("categories"))) if p],
         description="\n\n".join(d for d in descriptions if d),
         url=row.get("externalurl"),
         images=split_list(row.raw("images")),
@@ -246,14 +247,16 @@ def _description(raw: str) -> str:
     return text(raw.replace("\\n", "\n"))
 
 
-def _name_grouped_children(items: list[_Item], products: list[Product], by_key: dict[str, _Item]) -> None:
+def _name_grouped_children(
+    items: list[_Item], products: list[Product], by_key: dict[str, _Item]
+) -> None:
     """A grouped product lists its children ("id:120, MUG-01"): named in its attributes."""
     titles = {id(item): product.title for item, product in zip(items, products)}
     for item, product in zip(items, products):
-        refs = split_list(item.row.raw("groupedproducts"))
         names = []
-        for ref in refs:
-            child = by_key.get(ref if not ref.lower().startswith("id:") else f"id:{ref[3:].strip()}")
+        for ref in split_list(item.row.raw("groupedproducts")):
+            key = f"id:{ref[3:].strip()}" if ref.lower().startswith("id:") else ref
+            child = by_key.get(key)
             if child is not None:
                 names.append(titles[id(child)])
         if names:
