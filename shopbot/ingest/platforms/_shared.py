@@ -27,8 +27,9 @@ def text(value: Any) -> str:
     has_markup = "<" in raw and ">" in raw
     cleaned = clean_cell(raw)
     if not has_markup and "&" in cleaned:
-        cleaned = re.sub(r"[ \t\r\f\v]+", " ", html.unescape(cleaned)).strip()
-    return cleaned
+        cleaned = html.unescape(cleaned)
+    # No-break spaces (&nbsp;) as plain spaces, so "750 ml" is found as typed.
+    return re.sub(r"[ \t\r\f\v\xa0]+", " ", cleaned).strip()
 
 
 def parse_date(value: Any) -> datetime | None:
