@@ -51,13 +51,12 @@ def parse_date(value: Any) -> datetime | None:
 
 
 def end_of_day(value: Any) -> datetime | None:
-    """An inclusive "to" date as the exclusive end the model wants: a bare date means the
-    sale runs through that whole day."""
+    """An inclusive "to" date as the exclusive end the model wants: a date at midnight
+    (``2024-01-31``, ``1/31/24``, ``2024-01-31 00:00:00``) means through that whole day."""
     moment = parse_date(value)
     if moment is None:
         return None
-    raw = str(value).strip()
-    if moment.hour == moment.minute == moment.second == 0 and not re.search(r"\d:\d", raw):
+    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
         return moment + timedelta(days=1)
     return moment
 

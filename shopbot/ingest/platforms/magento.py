@@ -51,7 +51,10 @@ def read(rows: Iterable[Mapping[str, str]], default_currency: str) -> list[Produ
     rows = [_clean_row(r) for r in rows]
     # Store-view rows override texts of a default-scope row; the default scope is the catalog.
     rows = [r for r in rows if r.get("sku") and not r.get("store_view_code")]
-    by_sku = {r["sku"]: r for r in rows}
+    by_sku: dict[str, dict[str, str]] = {}
+    for row in rows:
+        by_sku.setdefault(row["sku"], row)  # a repeated SKU: its first row counts
+    rows = list(by_sku.values())
 
     children: dict[str, list[tuple[str, dict[str, str]]]] = {}
     child_skus: set[str] = set()
@@ -129,9 +132,8 @@ def _product(
     if row.get("country_of_manufacture"):
         attributes.setdefault("Country Of Manufacture", text(row["country_of_manufacture"]))
 
-    enabled = flag(row.get("product_online"))
     visibility = row.get("visibility", "").lower()
-    if enabled is False:
+    if not _enabled(row):
         status = "draft"
     elif visibility == _NOT_VISIBLE:
         status = "hidden"  # nobody's child and not shown on its own: not for shoppers
@@ -165,7 +167,7 @@ def _product(
         child = by_sku.get(child_sku)
         if child is None:
             continue  # listed but not in this file: nothing known about its price or stock
-        if flag(child.get("product_online")) is False:
+        if not _enabled(child):
             continue  # a disabled child is not sold
         child_attrs = parse_pairs(child.get("additional_attributes", ""))
         values = values or {}
@@ -207,6 +209,12 @@ def _variant(
     if manages_stock:
         variant.quantity = parse_stock(row.get("qty"))
     return variant
+
+
+def _enabled(row: dict[str, str]) -> bool:
+    """product_online: 1 enabled; 0 (import files) or 2 (Magento's status "Disabled") not."""
+    value = row.get("product_online", "").strip().lower()
+    return value not in {"0", "2", "no", "disabled", "false"}
 
 
 def _manages_stock(row: dict[str, str]) -> bool:

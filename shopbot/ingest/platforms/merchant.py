@@ -104,7 +104,8 @@ def _split_tag(tag: object) -> tuple[str, str]:
     return "", tag
 
 
-# Sub-attributes of a nested group in the order a TSV feed writes them ("US:CA:Overnight:16.00 USD").
+# Sub-attributes of a nested group in the order a TSV feed writes them
+# ("US:CA:Overnight:16.00 USD").
 _GROUP_ORDER = {
     "shipping": (("country",), ("region", "postal_code", "location_id", "location_group_name"),
                  ("service",), ("price",)),
