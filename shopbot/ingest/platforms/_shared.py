@@ -28,8 +28,10 @@ def text(value: Any) -> str:
     cleaned = clean_cell(raw)
     if not has_markup and "&" in cleaned:
         cleaned = html.unescape(cleaned)
-    # No-break spaces (&nbsp;) as plain spaces, so "750 ml" is found as typed.
-    return re.sub(r"[ \t\r\f\v\xa0]+", " ", cleaned).strip()
+    # No-break spaces (&nbsp;) as plain spaces, so "750 ml" is found as typed; one line
+    # break where the markup left several.
+    cleaned = re.sub(r"[ \t\r\f\v\xa0]+", " ", cleaned)
+    return re.sub(r" ?\n[\s]*", "\n", cleaned).strip()
 
 
 def parse_date(value: Any) -> datetime | None:
