@@ -239,11 +239,14 @@ class Retriever:
             return []
         if where is None:
             return self.retrieve(query, k, use_constraints=False).sources
+        snap = self.index.snapshot()  # also catches up with other processes' commits
         vector = self.embeddings.embed_query(query)
-        exact = _exact_sku_matches(self.store, query, k, where)
+        exact = _exact_sku_matches(self.store, query, k, where, visible=snap.shows)
         nearest = [
             Source.from_chunk(chunk_id, text, meta, 1.0 - distance)
-            for chunk_id, text, meta, distance in self.store.query(vector, k, where)
+            for chunk_id, text, meta, distance in self.store.query(
+                vector, k, where, visible=snap.shows
+            )
         ]
         seen = {(s.id, s.source, s.text) for s in exact}
         return (exact + [s for s in nearest if (s.id, s.source, s.text) not in seen])[:k]
@@ -445,7 +448,11 @@ def _sku_tokens(query: str) -> list[str]:
 
 
 def _exact_sku_matches(
-    store: CatalogStore, query: str, k: int, where: dict[str, Any] | None
+    store: CatalogStore,
+    query: str,
+    k: int,
+    where: dict[str, Any] | None,
+    visible: Callable[[str], bool] | None = None,
 ) -> list[Source]:
     """Product records whose id (SKU) appears verbatim in the query, score 1.0. Embeddings
     know nothing of SKUs, so a shopper pasting "RL-TNT-001" gets that product first."""
@@ -453,7 +460,8 @@ def _exact_sku_matches(
     if not tokens:
         return []
     condition: dict[str, Any] = {"product_id": {"$in": sorted(tokens)}}
-    found = store.get_chunks({"$and": [condition, where]} if where else condition, limit=k)
+    found = store.get_chunks({"$and": [condition, where]} if where else condition)
+    found = [row for row in found if visible is None or visible(row[0])][:k]
     # Product records before passages that merely belong to the product (spec sheets, pages).
     found.sort(key=lambda item: item[2].get("kind") != "product")
     return [Source.from_chunk(chunk_id, text, meta, 1.0) for chunk_id, text, meta in found]
