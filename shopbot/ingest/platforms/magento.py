@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from shopbot.ingest.fields import parse_price, parse_stock, split_category
 from shopbot.ingest.platforms._shared import (
-    end_of_day,
     flag,
     header_keys,
     humanise,
@@ -203,7 +202,7 @@ def _variant(
         # Magento charges the special price inside its window, the regular one outside it.
         variant.price, variant.compare_at_price = special, regular
         variant.sale_starts = parse_date(row.get("special_price_from_date"))
-        variant.sale_ends = end_of_day(row.get("special_price_to_date"))
+        variant.sale_ends = parse_date(row.get("special_price_to_date"), end=True)
     manages_stock = _manages_stock(row)
     variant.in_stock = flag(row.get("is_in_stock"))
     if manages_stock:

@@ -13,7 +13,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from shopbot.ingest.fields import parse_price, split_category
-from shopbot.ingest.platforms._shared import parse_date, parse_weight_grams, text, unique
+from shopbot.ingest.platforms._shared import (
+    category_path,
+    parse_date,
+    parse_weight_grams,
+    text,
+    unique,
+)
 from shopbot.products import Product, Variant
 
 NAME = "merchant"
@@ -146,8 +152,7 @@ def _product(key: str, items: list[dict[str, str]], currency: str) -> Product:
         if first.get("availability_date"):
             attributes["Availability Date"] = first["availability_date"]
 
-    categories = [" > ".join(split_category(text(first["product_type"])))] if first.get(
-        "product_type") else []
+    categories = [category_path(first["product_type"])] if first.get("product_type") else []
     google_category = text(first.get("google_product_category"))
     if google_category and not google_category.isdigit():
         if categories:

@@ -12,13 +12,20 @@ and the multiple-value separator ",".
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shopbot.ingest.fields import parse_price, parse_stock
-from shopbot.ingest.platforms._shared import flag, header_keys, keyed, parse_date, text, unique
+from shopbot.ingest.platforms._shared import (
+    flag,
+    header_keys,
+    keyed,
+    parse_date,
+    split_list,
+    text,
+    unique,
+)
 from shopbot.products import Product, Variant
 
 NAME = "prestashop"
@@ -156,7 +163,7 @@ def _product(row: dict[str, str], currency: str) -> Product | None:
         status = "active"
 
     attributes: dict[str, str] = {}
-    for item in _split(row.get("feature", "")):
+    for item in split_list(row.get("feature", ""), escapes=False):
         parts = item.split(":")
         if len(parts) >= 2 and parts[0].strip() and parts[1].strip():
             attributes[text(parts[0])] = text(parts[1])
@@ -164,7 +171,7 @@ def _product(row: dict[str, str], currency: str) -> Product | None:
         attributes.setdefault("Condition", text(row["condition"]))
 
     rewrite = text(row.get("urlrewritten")).strip("/")
-    images = unique(_split(row.get("imageurls", "")))
+    images = unique(split_list(row.get("imageurls", ""), escapes=False))
     variant = Variant(
         sku=reference,
         barcode=text(row.get("ean13") or row.get("upc") or row.get("isbn")),
@@ -183,7 +190,7 @@ def _product(row: dict[str, str], currency: str) -> Product | None:
         status=status,
         attributes=attributes,
         variants=[variant],
-        tags=unique(text(t) for t in _split(row.get("tags", ""))),
+        tags=unique(text(t) for t in split_list(row.get("tags", ""), escapes=False)),
         platform=NAME,
     )
     _PRICING[id(product)] = pricing
@@ -204,7 +211,7 @@ def _combination(row: dict[str, str], product: Product, currency: str) -> Varian
     if pricing.regular is not None:
         # Impacts are tax excluded; a tax-included base price takes them with its tax.
         regular = round(pricing.regular + impact * pricing.tax_ratio, 2)
-    images = unique(_split(row.get("imageurls", "")))
+    images = unique(split_list(row.get("imageurls", ""), escapes=False))
     base = product.variants[0] if product.variants else Variant()
     variant = Variant(
         sku=text(row.get("reference")),
@@ -236,12 +243,8 @@ def _price_variant(variant: Variant, regular: float | None, currency: str | None
 def _categories(value: str) -> list[str]:
     """Category names (PrestaShop lists each category on its own, not as a path); the root
     category and bare category ids (which name nothing without the shop's database) dropped."""
-    names = [text(c) for c in _split(value)]
+    names = [text(c) for c in split_list(value, escapes=False)]
     return unique(n for n in names if n.lower() not in _ROOT_CATEGORIES and not n.isdigit())
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in re.split(r",", value or "") if part.strip()]
 
 
 def _first(row: dict[str, str], keys: Iterable[str]) -> str:

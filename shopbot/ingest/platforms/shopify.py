@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from shopbot.ingest.fields import normalise_header, parse_price, parse_stock
-from shopbot.ingest.platforms._rows import Row, category_path, flag, number, split_list, text
+from shopbot.ingest.platforms._shared import Row, category_path, flag, number, split_list, text
 from shopbot.products import Product, Variant
 
 NAME = "shopify"
@@ -114,7 +114,7 @@ class _Draft:
         for header, value in cells.items():
             match = _METAFIELD.match(str(header or ""))
             if match and match.group(1).strip() not in self.attributes:
-                value = text(str(value or ""))
+                value = text(str(value or ""), paragraphs=True)
                 if value:
                     self.attributes[match.group(1).strip()] = value
 
@@ -181,7 +181,7 @@ class _Draft:
             title=fields.get("title") or self.handle,
             brand=fields.get("vendor", ""),
             categories=categories,
-            description=text(fields.get("body", "")),
+            description=text(fields.get("body", ""), paragraphs=True),
             images=images,
             status=status,
             attributes=dict(self.attributes),

@@ -18,15 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from shopbot.ingest.fields import normalise_header, parse_price, parse_stock
-from shopbot.ingest.platforms._rows import (
+from shopbot.ingest.platforms._shared import (
+    GRAMS_PER_UNIT,
     Row,
     category_path,
-    export_date,
     flag,
     number,
+    parse_date,
     split_list,
     text,
 )
@@ -36,7 +37,6 @@ NAME = "woocommerce"
 
 _BARCODE = ("gtinupceanorisbn", "gtin", "ean", "upc", "isbn", "barcode")
 _WEIGHT_HEADER = re.compile(r"^weight(kg|g|lbs|lb|oz)$")
-_GRAMS_PER = {"kg": 1000.0, "g": 1.0, "lbs": 453.59237, "lb": 453.59237, "oz": 28.349523125}
 _STATUS_BY_PUBLISHED = {"1": "active", "0": "hidden", "-1": "draft"}
 
 
@@ -124,7 +124,8 @@ def _attributes(row: Row) -> list[tuple[str, list[str], bool | None]]:
     while row.has(f"attribute{number_}name") or row.has(f"attribute{number_}values"):
         name = row.get(f"attribute{number_}name")
         if name:
-            values = [text(v) for v in split_list(row.raw(f"attribute{number_}values"))]
+            cells = split_list(row.raw(f"attribute{number_}values"))
+            values = [text(v, paragraphs=True) for v in cells]
             visible = flag(row.get(f"attribute{number_}visible"))
             found.append((name, [v for v in values if v], visible))
         number_ += 1
@@ -148,16 +149,22 @@ def _prices(row: Row, currency: str) -> _Prices:
         sale,
         sale_currency,
         regular,
-        export_date(row.get("datesalepricestarts")),
-        export_date(row.get("datesalepriceends"), end=True),
+        _date(row.get("datesalepricestarts")),
+        _date(row.get("datesalepriceends"), end=True),
     )
+
+
+def _date(value: str, end: bool = False) -> datetime | None:
+    """An export date: ISO forms only, UTC where no zone is written; an end given as a bare
+    date (or at 23:59:59) is inclusive and moves to the next midnight."""
+    return parse_date(value, end=end, exact_times=True, iso_only=True, zone=timezone.utc)
 
 
 def _weight_grams(row: Row) -> float | None:
     for header, value in row.cells.items():
         match = _WEIGHT_HEADER.match(header)
         if match and (amount := number(value)) is not None:
-            return amount * _GRAMS_PER[match.group(1)]
+            return amount * GRAMS_PER_UNIT[match.group(1)]
     return None
 
 
@@ -229,7 +236,7 @@ def _product(item: _Item, currency: str) -> Product:
     return Product(
         id=key,
         title=row.get("name") or key,
-        brand=", ".join(text(b) for b in split_list(row.raw("brands", "brand"))),
+        brand=", ".join(text(b, paragraphs=True) for b in split_list(row.raw("brands", "brand"))),
         categories=[p for p in map(category_path, split_list(row.raw("categories"))) if p],
         description="\n\n".join(d for d in descriptions if d),
         url=row.get("externalurl"),
@@ -238,13 +245,13 @@ def _product(item: _Item, currency: str) -> Product:
         attributes=attributes,
         options=options,
         variants=variants,
-        tags=[text(tag) for tag in split_list(row.raw("tags"))],
+        tags=[text(tag, paragraphs=True) for tag in split_list(row.raw("tags"))],
         platform=NAME,
     )
 
 
 def _description(raw: str) -> str:
-    return text(raw.replace("\\n", "\n"))
+    return text(raw.replace("\\n", "\n"), paragraphs=True)
 
 
 def _name_grouped_children(
