@@ -225,6 +225,12 @@ class LeaseWriterLock(WriterLock):
                 log.warning("renewing the writer lease failed", exc_info=True)
 
     def check(self) -> None:
+        # Read now, not only what the renewing thread last saw: a holder that stalled past
+        # its lease must not commit over the writer that took it over.
+        if not self._lost.is_set() and self._owner is not None:
+            current = self._read()
+            if current is None or current.get("owner") != self._owner:
+                self._lost.set()
         if self._lost.is_set():
             raise LeaseLost(
                 "This process's writer lease expired (it stalled for over "

@@ -59,7 +59,7 @@ from shopbot.ingest.files import (
 )
 from shopbot.ingest.tabular import products_from_tables, read_csv, read_json, read_xlsx
 from shopbot.store import DocumentRecord, version_of
-from shopbot.writer_lock import StoreBusy
+from shopbot.writer_lock import LeaseLost, StoreBusy
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -243,7 +243,12 @@ class Ingestor:
                     raise
                 kept_keys = {c.key for c in keep}
                 not_kept = [c for c in chunks if c.key not in kept_keys]
-                self.store.check_writer()
+                try:
+                    self.store.check_writer()
+                except LeaseLost:
+                    if not only_missing:  # nobody else writes this version: ours to remove
+                        self.store.delete_version(doc_id, version)
+                    raise
                 # The commit: one registry upsert makes this version the visible one.
                 self.store.put_document(
                     DocumentRecord(
@@ -285,7 +290,7 @@ class Ingestor:
             self._keep_original(source, data)
         except IngestError as exc:
             result.error = str(exc)
-        except StoreBusy as exc:
+        except (StoreBusy, LeaseLost) as exc:
             result.error = str(exc)
         except Exception as exc:
             log.exception("ingesting %s failed", source)
