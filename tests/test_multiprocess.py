@@ -476,3 +476,40 @@ def test_a_killed_writers_lease_on_a_chroma_server_is_taken_over(chroma_server, 
     with store.writing(wait_seconds=30):
         assert store.lock.holder()["pid"] == os.getpid()
     assert store.lock.holder() is None, "released"
+
+
+def test_a_writer_that_stalls_past_its_lease_does_not_commit(chroma_server, tmp_path):
+    """A writer frozen (SIGSTOP) for longer than its lease loses it to another replica; when
+    it wakes up it must not commit over the new holder: its ingest fails, says why, and
+    leaves nothing behind."""
+    from shopbot.store import CatalogStore
+
+    collection = f"stall{random.randrange(10**9)}"
+    settings = make_settings(
+        data_dir=tmp_path / "data", chroma_host=chroma_server["host"],
+        chroma_port=chroma_server["port"], chroma_collection=collection, writer_lease_seconds=5,
+    )
+    env = server_env(
+        tmp_path / "data", SHOPBOT_CHROMA_HOST=chroma_server["host"],
+        SHOPBOT_CHROMA_PORT=str(chroma_server["port"]), SHOPBOT_CHROMA_COLLECTION=collection,
+        SHOPBOT_WRITER_LEASE_SECONDS="5",
+    )
+    path = tmp_path / "products.csv"
+    path.write_text(product_csv("Z", 600))
+    store = CatalogStore.open(settings)
+    log = tmp_path / "ingest.log"
+    proc = ingest_process(path, env, log)
+    try:
+        wait_until(lambda: (store.lock.holder() or {}).get("pid") == proc.pid, timeout=120,
+                   what="the ingest taking the writer lease")
+        os.kill(proc.pid, signal.SIGSTOP)
+        with store.writing(wait_seconds=60):  # taken over once the frozen lease expires
+            assert store.lock.holder()["pid"] == os.getpid()
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    assert proc.wait(timeout=300) == 1
+    output = log.read_text()
+    assert "writer lease expired" in output and "Run it again" in output, output
+    assert store.list_documents() == []
+    wait_until(lambda: store.count_chunks() == 0, timeout=60,
+               what="the stalled writer removing its uncommitted chunks")
