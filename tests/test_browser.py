@@ -230,7 +230,10 @@ def test_uploaded_product_is_answerable_in_chat(page: Page):
     shot(page, "upload-1-file-chosen")
 
     page.get_by_role("button", name="Ingest").click()
-    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("1 of 1 files ingested")
+    # Ingested in the background: the page shows progress, then the result by itself.
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+        "1 of 1 files ingested", timeout=ANSWER_S * 1000
+    )
     results = page.get_by_test_id("stDataFrame").first
     expect(results.get_by_test_id("glide-cell-0-0")).to_have_text("kayaks.csv")
     expect(results.get_by_test_id("glide-cell-1-0")).to_have_text("added")
