@@ -191,7 +191,11 @@ class _Snapshot:
                 for cid, text, meta in store.iter_chunks(batch=2000, committed=committed)
             ]
             after, committed_after = store.registry_state()
-            if after == signature:
+            # Pages are read by offset: a delete elsewhere while reading (a rollback changes
+            # no registry entry) can shift rows past us. Every committed chunk the registry
+            # counts must be there, else read again.
+            expected = sum(int(part[6]) for part in signature)
+            if after == signature and len(chunks) >= expected:
                 break
             signature, committed = after, committed_after
         newest: dict[str, Chunk] = {}
