@@ -434,13 +434,8 @@ def test_the_app_keeps_answering_while_another_process_ingests(app_env, tmp_path
     assert "$21.00" in ask(at, "How much is the Cedar Daypack P001?")
 
 
-def test_a_killed_writers_lease_on_a_chroma_server_is_taken_over(chroma_server, tmp_path):
-    """Across machines the lock is a lease in the store: while its holder lives (and renews
-    it) nobody else writes; once the holder is killed, the lease is taken over after
-    SHOPBOT_WRITER_LEASE_SECONDS."""
-    from shopbot.store import CatalogStore
-    from shopbot.writer_lock import StoreBusy
-
+def short_lease_store(chroma_server, tmp_path) -> tuple:
+    """(settings, env) for a new collection on the `chroma run` server with a 5 s lease."""
     collection = f"lease{random.randrange(10**9)}"
     settings = make_settings(
         data_dir=tmp_path / "data", chroma_host=chroma_server["host"],
@@ -451,6 +446,17 @@ def test_a_killed_writers_lease_on_a_chroma_server_is_taken_over(chroma_server, 
         SHOPBOT_CHROMA_PORT=str(chroma_server["port"]), SHOPBOT_CHROMA_COLLECTION=collection,
         SHOPBOT_WRITER_LEASE_SECONDS="5",
     )
+    return settings, env
+
+
+def test_a_killed_writers_lease_on_a_chroma_server_is_taken_over(chroma_server, tmp_path):
+    """Across machines the lock is a lease in the store: while its holder lives (and renews
+    it) nobody else writes; once the holder is killed, the lease is taken over after
+    SHOPBOT_WRITER_LEASE_SECONDS."""
+    from shopbot.store import CatalogStore
+    from shopbot.writer_lock import StoreBusy
+
+    settings, env = short_lease_store(chroma_server, tmp_path)
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import threading\n"
@@ -484,16 +490,7 @@ def test_a_writer_that_stalls_past_its_lease_does_not_commit(chroma_server, tmp_
     leaves nothing behind."""
     from shopbot.store import CatalogStore
 
-    collection = f"stall{random.randrange(10**9)}"
-    settings = make_settings(
-        data_dir=tmp_path / "data", chroma_host=chroma_server["host"],
-        chroma_port=chroma_server["port"], chroma_collection=collection, writer_lease_seconds=5,
-    )
-    env = server_env(
-        tmp_path / "data", SHOPBOT_CHROMA_HOST=chroma_server["host"],
-        SHOPBOT_CHROMA_PORT=str(chroma_server["port"]), SHOPBOT_CHROMA_COLLECTION=collection,
-        SHOPBOT_WRITER_LEASE_SECONDS="5",
-    )
+    settings, env = short_lease_store(chroma_server, tmp_path)
     path = tmp_path / "products.csv"
     path.write_text(product_csv("Z", 600))
     store = CatalogStore.open(settings)
