@@ -77,6 +77,31 @@ def catalog_texts(catalog_dir: Path | str = "catalog") -> list[str]:
     return texts
 
 
+def _deterministic(trained):
+    """The trained Unigram tokenizer with its vocabulary in a fixed order. The trainer's
+    output order (so every token id) and the last digits of its scores vary from run to run
+    (hash-map order, parallel sums) although the pieces are the same, so two models made from
+    the same texts got different ids, and tests trained on them got different results.
+    Special tokens keep their ids; the rest is ordered by piece, with scores rounded to two
+    decimals (the noise reaches the third on the rarest characters)."""
+    import json
+
+    from tokenizers import Tokenizer
+
+    spec = json.loads(trained.to_str())
+    vocab = spec["model"]["vocab"]
+    special = sorted(
+        (entry for entry in vocab if entry[0] in SPECIAL_TOKENS),
+        key=lambda entry: SPECIAL_TOKENS.index(entry[0]),
+    )
+    rest = sorted(
+        [piece, round(score, 2)] for piece, score in vocab if piece not in SPECIAL_TOKENS
+    )
+    spec["model"]["vocab"] = special + rest
+    spec["model"]["unk_id"] = SPECIAL_TOKENS.index("<unk>")
+    return Tokenizer.from_str(json.dumps(spec))
+
+
 def make_tiny_t5(
     directory: Path | str,
     texts: Iterable[str],
@@ -109,7 +134,7 @@ def make_tiny_t5(
         show_progress=False,
     )
     tokenizer = T5TokenizerFast(
-        tokenizer_object=trained,
+        tokenizer_object=_deterministic(trained),
         extra_ids=0,
         eos_token="</s>",
         unk_token="<unk>",
