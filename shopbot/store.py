@@ -415,8 +415,12 @@ class CatalogStore:
                     {"$and": [{"doc_id": doc_id}, {"version": version}]}
                 )
                 kept = "the committed version stays" if doc_id in committed else "nothing was committed"
-                messages.append(f"Rolled back an interrupted ingest of {source}: {removed} "
-                                f"uncommitted chunks removed ({kept}).")
+                if removed:
+                    messages.append(f"Rolled back an interrupted ingest of {source}: {removed} "
+                                    f"uncommitted chunks removed ({kept}).")
+                else:
+                    messages.append(f"An ingest of {source} was interrupted before it stored "
+                                    f"anything ({kept}).")
             self.journal_end(doc_id)
         if not self._swept:
             self._swept = True
