@@ -225,8 +225,6 @@ class _Snapshot:
         """Which chunks may be shown under ``constraints``: product records that satisfy
         them, passages about such a product (a spec sheet follows its record), and every
         passage that is about no product (policies, FAQs)."""
-        import numpy as np
-
         ok = self.record_mask(constraints)
         linked = self.record_of >= 0
         result = ~linked  # passages about no product

@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,23 +85,25 @@ def _busy(holder: dict[str, Any] | None, waited: float) -> StoreBusy:
     )
 
 
-class WriterLock:
-    """The interface: ``acquire(wait_seconds, on_wait)``, ``release()``, ``check()``."""
+class WriterLock(ABC):
+    """What a store needs of its writer lock, whatever keeps it."""
 
-    def acquire(
-        self, wait_seconds: float, on_wait: Callable[[str], None] | None = None
-    ) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def acquire(self, wait_seconds: float, on_wait: Callable[[str], None] | None = None) -> None:
+        """Take the lock, waiting up to ``wait_seconds`` (``on_wait`` is told who holds it);
+        raise StoreBusy when it stays taken."""
 
-    def release(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def release(self) -> None:
+        """Give the lock back."""
+
+    @abstractmethod
+    def holder(self) -> dict[str, Any] | None:
+        """Who holds it (pid, host, command, since), as far as known."""
 
     def check(self) -> None:
         """Raise LeaseLost if this process no longer holds the lock (never for a file lock:
         the kernel keeps it for as long as the process lives)."""
-
-    def holder(self) -> dict[str, Any] | None:  # pragma: no cover - interface
-        raise NotImplementedError
 
 
 class ProcessOnlyLock(WriterLock):
