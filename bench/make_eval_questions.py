@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from catalog import catalog_data as cd  # noqa: E402
 from shopbot.evaluation import ProductFacts, violations  # noqa: E402
-from shopbot.ingest.fields import format_price  # noqa: E402
+from shopbot.vocabulary import format_price  # noqa: E402
 from shopbot.prompts import NOT_IN_CATALOG  # noqa: E402
 
 OUT = ROOT / "bench" / "eval_questions.jsonl"

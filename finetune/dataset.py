@@ -362,7 +362,7 @@ def _pick(templates: Sequence[str], count: int, seed: int, *key: str) -> list[st
 
 
 def _product_field_candidates(meta: dict[str, Any], seed: int, phrasings: int) -> list[_Candidate]:
-    from shopbot.ingest.fields import format_price
+    from shopbot.vocabulary import format_price
 
     title = str(meta.get("title") or "").strip()
     if not title:

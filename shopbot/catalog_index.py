@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shopbot.constraints import Constraints, Facets, norm, tokens
+from shopbot.products import Product
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,6 +64,16 @@ class Chunk:
     def is_record(self) -> bool:
         return self.meta.get("kind") == "product"
 
+    @property
+    def product(self) -> Product | None:
+        """The typed product of a record (or of a passage that names one)."""
+        return Product.from_metadata(self.meta)
+
+    @property
+    def hidden(self) -> bool:
+        """A draft, archived or hidden product's record: never shown to shoppers."""
+        return self.meta.get("visible") is False
+
 
 class CatalogIndex:
     """Keyword ranking, filtering and name lookup over every chunk of a store.
@@ -85,11 +96,11 @@ class CatalogIndex:
         """
         signature, committed = self.store.registry_state()
         current = self._snapshot
-        if current is not None and current.signature == signature:
+        if current is not None and current.signature == signature and current.current():
             return current
         with self._lock:
             current = self._snapshot
-            if current is None or current.signature != signature:
+            if current is None or current.signature != signature or not current.current():
                 self.store.ensure_fresh(signature)
                 current = _Snapshot.build(self.store, signature, committed)
                 self._snapshot = current
@@ -136,23 +147,40 @@ class _Snapshot:
         for i, chunk in enumerate(chunks):
             if chunk.is_record and chunk.product_id:
                 self.records[chunk.product_id] = i
+        # A variant's SKU names its product: a spec sheet or a shopper may use either.
+        self.sku_owner: dict[str, str] = {}  # lower-cased SKU -> product id
+        for pid, i in self.records.items():
+            product = chunks[i].product
+            for sku in product.skus if product is not None else ():
+                self.sku_owner.setdefault(sku.lower(), pid)
         for i, chunk in enumerate(chunks):
             pid = chunk.product_id
-            if pid and pid not in self.records and chunk.meta.get("price") is not None:
+            if (pid and pid not in self.records and pid.lower() not in self.sku_owner
+                    and chunk.meta.get("price") is not None):
                 self.records[pid] = i
         self.is_product = np.zeros(len(chunks), dtype=bool)
         self.is_product[list(self.records.values())] = True
         self.record_of = np.array(
-            [self.records.get(c.product_id, -1) if c.product_id else -1 for c in chunks],
+            [self.record_position(c.product_id) if c.product_id else -1 for c in chunks],
             dtype=np.int64,
         )
         self.is_record = np.array([c.is_record for c in chunks], dtype=bool)
+        # Prices and stock as of now, from each record's variants (a sale that has ended
+        # is not a price any more: see valid_until).
+        products = [c.product if self.is_product[i] else None for i, c in enumerate(chunks)]
         self.price = np.array(
-            [_number(c.meta.get("price")) for c in chunks], dtype=np.float64
+            [_price(p, c) for p, c in zip(products, chunks)], dtype=np.float64
+        )
+        self.price_max = np.array(
+            [_price(p, c, highest=True) for p, c in zip(products, chunks)], dtype=np.float64
         )
         self.stock = np.array(
-            [_number(c.meta.get("stock")) for c in chunks], dtype=np.float64
+            [_stock(p, c) for p, c in zip(products, chunks)], dtype=np.float64
         )
+        self.has_options = np.array(
+            [bool(p is not None and p.has_options) for p in products], dtype=bool
+        )
+        self.valid_until = _next_sale_boundary(p for p in products if p is not None)
         self.brand = np.array([norm(str(c.meta.get("brand") or "")) for c in chunks], dtype=object)
         self.path = np.array(
             [str(c.meta.get("category_path") or c.meta.get("category") or "") for c in chunks],
@@ -208,11 +236,31 @@ class _Snapshot:
             c for c in chunks
             if not (c.is_record and c.product_id) or newest[c.product_id] is c
         ]
-        log.debug("catalog index: %d chunks", len(chunks))
+        # Drafts, archived and hidden products (and passages about them) are for staff
+        # only: the Catalog page and `docs list` show them; shoppers never do.
+        hidden = {c.product_id for c in chunks if c.is_record and c.hidden}
+        hidden -= {c.product_id for c in chunks if c.is_record and not c.hidden}
+        if hidden:
+            chunks = [c for c in chunks if c.product_id not in hidden]
+        log.debug("catalog index: %d chunks (%d hidden products)", len(chunks), len(hidden))
         return cls(chunks, signature)
 
     def __len__(self) -> int:
         return len(self.chunks)
+
+    def record_position(self, key: str) -> int:
+        """The position of the record a product id or one of its variants' SKUs names."""
+        found = self.records.get(key)
+        if found is None and key.lower() in self.sku_owner:
+            found = self.records.get(self.sku_owner[key.lower()])
+        return -1 if found is None else found
+
+    def current(self) -> bool:
+        """False once a sale window of a product in it has opened or closed since it was
+        built: prices and filters are computed again then."""
+        import time
+
+        return self.valid_until is None or time.time() < self.valid_until
 
     def shows(self, chunk_id: str, _meta: Any = None) -> bool:
         """Whether a chunk the store returned is visible in this snapshot (committed, and
@@ -238,7 +286,7 @@ class _Snapshot:
 
         mask = self.is_product.copy()
         if constraints.price_min is not None:
-            mask &= self.price >= constraints.price_min
+            mask &= self.price_max >= constraints.price_min
         if constraints.price_max is not None:
             mask &= self.price <= constraints.price_max
         if constraints.brands:
@@ -250,8 +298,12 @@ class _Snapshot:
             mask &= self.stock > 0
         elif constraints.in_stock is False:
             mask &= self.stock <= 0
-        if constraints.colours or constraints.sizes:
-            for i in np.flatnonzero(mask):
+        variant_level = (constraints.price_min is not None or constraints.price_max is not None
+                         or constraints.in_stock is not None)
+        check = mask if (constraints.colours or constraints.sizes) else (
+            mask & self.has_options if variant_level else None)
+        if check is not None:
+            for i in np.flatnonzero(check):
                 mask[i] = self.fits(int(i), constraints)
         return mask
 
@@ -341,8 +393,12 @@ class _Snapshot:
         return [i for i in positions if wanted <= self.word_sets[i]]
 
     def named_products(self, question: str) -> list[str]:
-        """SKUs of the products whose name the question spells out, in question order."""
+        """Ids of the products whose name the question spells out, in question order."""
         return self._titles.find(question)
+
+    def name_spans(self, question: str) -> list[tuple[int, int]]:
+        """Where the question spells out a product's name (not filters: "Red Rock Kettle")."""
+        return self._titles.spans(question)
 
 
 class _Column:
@@ -389,8 +445,19 @@ class TitleIndex:
         """Ids of the titles spelled out in ``question``, in its order. Where one phrase
         fits several titles ("Alpine 2": the Tent and the Footprint), ``ties="all"`` keeps
         every one and ``ties="first"`` the first in the order the index was given."""
-        words = tokens(question)
-        found: list[str] = []
+        return [pid for pid, _ in self._matches(tokens(question), ties)]
+
+    def spans(self, question: str) -> list[tuple[int, int]]:
+        """Where ``question`` spells out a product name: (start, end) character offsets."""
+        from shopbot.constraints import word_spans
+
+        found = word_spans(question)
+        words = [w for w, _, _ in found]
+        return [(found[i][1], found[i + size - 1][2]) for _, (i, size) in self._matches(words)]
+
+    def _matches(self, words: list[str], ties: str = "all") -> list[tuple[str, tuple[int, int]]]:
+        """(id, (first word, word count)) of every title ``words`` spell out."""
+        found: list[tuple[str, tuple[int, int]]] = []
         i = 0
         while i < len(words):
             size, matched = 0, []
@@ -408,7 +475,8 @@ class TitleIndex:
                 matched.append(product_id)
             if ties == "first":
                 matched = sorted(matched, key=self.order.__getitem__)[:1]
-            found.extend(p for p in matched if p not in found)
+            known = {p for p, _ in found}
+            found.extend((p, (i, size)) for p in matched if p not in known)
             i += max(size, 1)
         return found
 
@@ -416,6 +484,48 @@ class TitleIndex:
 def _newer(a: Chunk, b: Chunk) -> bool:
     """Whether record ``a`` is newer than ``b`` (the later upload wins a SKU)."""
     return (str(a.meta.get("updated_at") or ""), a.id) > (str(b.meta.get("updated_at") or ""), b.id)
+
+
+def _price(product: Product | None, chunk: Chunk, highest: bool = False) -> float:
+    if product is None:
+        return _number(chunk.meta.get("price"))
+    found = product.price_range()
+    return float("nan") if found is None else found[1 if highest else 0]
+
+
+def _stock(product: Product | None, chunk: Chunk) -> float:
+    """Units in stock (1 / 0 when only an in-stock flag is known; NaN when unknown)."""
+    if product is None:
+        return _number(chunk.meta.get("stock"))
+    quantity = product.quantity()
+    available = product.available()
+    if available is None:
+        return float("nan") if quantity is None else float(quantity)
+    if not available:
+        return 0.0
+    return float(quantity) if quantity else 1.0
+
+
+def _next_sale_boundary(products: Any) -> float | None:
+    """The next moment (epoch seconds) a sale window of one of ``products`` opens or ends."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    upcoming = [
+        moment.timestamp()
+        for product in products
+        for variant in product.variants
+        if variant.compare_at_price is not None
+        for moment in (variant.sale_starts, variant.sale_ends)
+        if moment is not None and _aware(moment) > now
+    ]
+    return min(upcoming, default=None)
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _number(value: Any) -> float:

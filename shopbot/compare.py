@@ -439,7 +439,7 @@ def _product(record: Any) -> _Product:
     pairs = _attribute_lines(text, str(meta.get("description") or ""))
     price = _header_value(pairs, "price")
     if price is None and isinstance(meta.get("price"), (int, float)):
-        from shopbot.ingest.fields import format_price
+        from shopbot.vocabulary import format_price
 
         price = format_price(float(meta["price"]), meta.get("currency"))
     stock = meta.get("stock")

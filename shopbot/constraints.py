@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shopbot.vocabulary import format_budget
+
 # --------------------------------------------------------------------------- normalising
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -50,6 +52,12 @@ def singular(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lower-cased, singular word tokens; hyphens and "&" split words ("4-Season" -> 4 season)."""
     return [singular(w) for w in _WORD.findall(text.lower().replace("’", "'"))]
+
+
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """:func:`tokens` with where each word is in ``text``: (token, start, end)."""
+    lowered = text.lower().replace("’", "'")
+    return [(singular(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(lowered)]
 
 
 def norm(text: str) -> str:
@@ -108,14 +116,21 @@ def _product_sizes(text: str) -> set[str]:
     """Every size a product's "Size(s): ..." attributes offer, as size keys."""
     sizes: set[str] = set()
     for value in _attribute_values(text, _SIZE_KEYS):
-        # "S (EU 36-39), M (EU 40-43)": the letters and every number in the ranges.
-        for low, high in re.findall(r"(\d+)\s*-\s*(\d+)", value):
-            if int(high) - int(low) < 30:
-                sizes.update(str(n) for n in range(int(low), int(high) + 1))
-        value = re.sub(r"\([^)]*\)", " ", value)
-        for part in _split_values(value):
-            sizes.add(_size_key(part))
-            sizes.update(_size_key(w) for w in part.split())
+        sizes |= _sizes_of(value)
+    return sizes
+
+
+def _sizes_of(value: str) -> set[str]:
+    """The size keys of one listing ("S (EU 36-39), M (EU 40-43)": the letters and every
+    number in the ranges) or of one variant's size ("EU 42" -> {"42", "EU"...})."""
+    sizes: set[str] = set()
+    for low, high in re.findall(r"(\d+)\s*-\s*(\d+)", value):
+        if int(high) - int(low) < 30:
+            sizes.update(str(n) for n in range(int(low), int(high) + 1))
+    value = re.sub(r"\([^)]*\)", " ", value)
+    for part in _split_values(value):
+        sizes.add(_size_key(part))
+        sizes.update(_size_key(w) for w in part.split())
     return sizes
 
 
@@ -266,15 +281,6 @@ class Facets:
 
 # --------------------------------------------------------------------------- constraints
 
-def _money(amount: float, currency: str | None) -> str:
-    """A budget as a shopper writes it: "$150", "€49.50" (prices shown use format_price)."""
-    from shopbot.ingest.fields import PRICE_SYMBOLS
-
-    text = f"{amount:,.0f}" if float(amount).is_integer() else f"{amount:,.2f}"
-    symbol = PRICE_SYMBOLS.get(currency or "USD")
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
 @dataclass
 class Constraints:
     """What a question asks of the products, beyond its meaning."""
@@ -322,30 +328,65 @@ class Constraints:
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
     def matches(self, meta: Mapping[str, Any], text: str = "") -> bool:
-        """Whether one stored product chunk satisfies every constraint."""
+        """Whether one stored product chunk satisfies every constraint. A product sold in
+        options fits when one of its variants does: "size M under $100" needs a variant in
+        M that costs under $100 (and is in stock, when that is asked too)."""
         if meta.get("kind", "product") != "product":
-            return False
-        price = meta.get("price")
-        if self.price_min is not None and (price is None or price < self.price_min):
-            return False
-        if self.price_max is not None and (price is None or price > self.price_max):
             return False
         if self.brands and norm(str(meta.get("brand") or "")) not in {norm(b) for b in self.brands}:
             return False
         if self.categories and not self._category_ok(meta):
             return False
+        from shopbot.products import Product
+
+        product = Product.from_metadata(meta)
+        if product is not None and product.has_options:
+            return bool(self.matching_variants(product, text))
+        price = product.price() if product is not None else meta.get("price")
+        if self.price_min is not None and (price is None or price < self.price_min):
+            return False
+        if self.price_max is not None and (price is None or price > self.price_max):
+            return False
         stock = meta.get("stock")
-        if self.in_stock is True and not (stock is not None and stock > 0):
+        available = product.available() if product is not None else None
+        if available is None and stock is not None:
+            available = stock > 0
+        if self.in_stock is not None and available is not self.in_stock:
             return False
-        if self.in_stock is False and not (stock is not None and stock <= 0):
+        if self.colours and not self._colour_ok(_product_colours(text)):
             return False
-        if self.colours:
-            offered = _product_colours(text)
-            if not any(re.search(rf"\b{re.escape(c)}\b", o) for c in self.colours for o in offered):
-                return False
         if self.sizes and not (self.sizes & _product_sizes(text)):
             return False
         return True
+
+    def matching_variants(self, product: Any, text: str = "") -> list[Any]:
+        """The variants of ``product`` that satisfy the price, stock, colour and size
+        constraints (brand and category are the product's). A variant without a colour or
+        size option is judged by the product's listed colours or sizes."""
+        found = []
+        for variant in product.variants:
+            price = variant.current_price()
+            if self.price_min is not None and (price is None or price < self.price_min):
+                continue
+            if self.price_max is not None and (price is None or price > self.price_max):
+                continue
+            if self.in_stock is not None and variant.available() is not self.in_stock:
+                continue
+            if self.colours:
+                colour = variant.option("colour")
+                offered = [_colour_norm(colour)] if colour else _product_colours(text)
+                if not self._colour_ok(offered):
+                    continue
+            if self.sizes:
+                size = variant.option("size")
+                offered = _sizes_of(size) if size else _product_sizes(text)
+                if not self.sizes & offered:
+                    continue
+            found.append(variant)
+        return found
+
+    def _colour_ok(self, offered: list[str]) -> bool:
+        return any(re.search(rf"\b{re.escape(c)}\b", o) for c in self.colours for o in offered)
 
     def _category_ok(self, meta: Mapping[str, Any]) -> bool:
         path = str(meta.get("category_path") or meta.get("category") or "")
@@ -360,11 +401,11 @@ class Constraints:
         chips = []
         low, high, cur = self.price_min, self.price_max, self.currency
         if low is not None and high is not None:
-            chips.append(f"{_money(low, cur)}–{_money(high, cur)}")
+            chips.append(f"{format_budget(low, cur)}–{format_budget(high, cur)}")
         elif high is not None:
-            chips.append(f"under {_money(high, cur)}")
+            chips.append(f"under {format_budget(high, cur)}")
         elif low is not None:
-            chips.append(f"over {_money(low, cur)}")
+            chips.append(f"over {format_budget(low, cur)}")
         if self.sort == "price_asc":
             chips.append("cheapest first")
         elif self.sort == "price_desc":
@@ -606,9 +647,16 @@ def _inside_code(question: str, start: int, end: int) -> bool:
     )
 
 
-def parse(question: str, facets: Facets | None = None) -> Constraints:
-    """The constraints a question asks for; an empty Constraints when it asks none."""
-    found = Constraints(text=question)
+def parse(
+    question: str, facets: Facets | None = None, names: Iterable[tuple[int, int]] = ()
+) -> Constraints:
+    """The constraints a question asks for; an empty Constraints when it asks none.
+    ``names``: where the question spells out a product's name ("Red Rock Kettle",
+    "Grey Goose Pillow"): its words are the product, not a colour or size to filter on."""
+    original = question
+    for start, end in names:
+        question = question[:start] + " " * (end - start) + question[end:]
+    found = Constraints(text=original)
     spans: list[tuple[int, int]] = []
     if _QUICK.search(question):
         _parse_prices(question, found, spans)
@@ -618,7 +666,7 @@ def parse(question: str, facets: Facets | None = None) -> Constraints:
     if facets is not None:
         _parse_facets(question, facets, found, spans)
     if spans:
-        found.text = _remove(question, spans)
+        found.text = _remove(original, spans)
     return found
 
 

@@ -340,7 +340,7 @@ class FactChecker:
                 return None
             return _Verdict(flag=f"{claim.text} is in no source")
         if len(priced) == 1 and len(refs) == 1:
-            from shopbot.ingest.fields import format_price
+            from shopbot.vocabulary import format_price
 
             record = priced[0]
             return _Verdict(format_price(record.price, record.currency), record, "price")

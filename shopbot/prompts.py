@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 
 if TYPE_CHECKING:
     from shopbot.generators.base import Turn

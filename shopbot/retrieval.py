@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from shopbot.products import Product
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -42,21 +44,37 @@ class Source:
     # Why a product is shown although it does not fit the shopper's filters ("closest
     # match" when nothing fits); "" for a product that fits.
     note: str = ""
+    # The typed product (options, variants, sale windows) of a record or of a passage that
+    # names one; None for a passage about no product.
+    product: Product | None = field(default=None, compare=False, repr=False)
+    # The variants that fit the shopper's filters or that the question names ([]: any).
+    variants: tuple[str, ...] = ()  # their SKUs
 
     def to_dict(self, with_text: bool = False) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, product=None))
+        data["product"] = self.product.to_dict() if self.product is not None else None
         if not with_text:
             data.pop("text")
         return data
 
+    @property
+    def skus(self) -> list[str]:
+        """Its product's id and every variant SKU (a question set may name either)."""
+        skus = self.product.skus if self.product is not None else []
+        return [self.id, *[s for s in skus if s != self.id]]
+
     @classmethod
     def from_chunk(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Source:
-        price = meta.get("price")
+        product = Product.from_metadata(meta)
+        price = product.price() if product is not None else None
+        quantity = product.quantity() if product is not None else None
+        if product is not None and product.available() is False:
+            quantity = 0
         return cls(
             id=str(meta.get("product_id") or chunk_id),
             title=str(meta.get("title") or meta.get("doc_title") or meta.get("source", "")),
-            price=float(price) if isinstance(price, (int, float)) else None,
-            currency=meta.get("currency") or None,
+            price=price,
+            currency=(product.currency if product is not None else None) or meta.get("currency") or None,
             category=str(meta.get("category", "")),
             brand=str(meta.get("brand", "")),
             url=str(meta.get("url", "")),
@@ -67,10 +85,11 @@ class Source:
             doc_id=str(meta.get("doc_id", "")),
             section=str(meta.get("section", "")),
             page=meta.get("page"),
-            stock=meta.get("stock"),
+            stock=quantity,
             image=str(meta.get("image", "")),
             text=text,
             updated_at=str(meta.get("updated_at", "")),
+            product=product,
         )
 
 
@@ -170,11 +189,16 @@ class Retriever:
         """
         from shopbot.constraints import parse, remember
 
+        snap = self.index.snapshot()
+
+        def read(text: str):
+            return parse(text, snap.facets, names=snap.name_spans(text))
+
         if remembered is None:
-            return parse(question, self.facets())
-        found = parse(asked or question, self.facets())
+            return read(question)
+        found = read(asked or question)
         if asked and asked != question and not found.categories:
-            context = parse(question, self.facets())
+            context = read(question)
             found.categories, found.category_paths = context.categories, context.category_paths
         return remember(remembered, found)
 
@@ -327,7 +351,8 @@ class Retriever:
             pos = snap.position.get(chunk_id)
             if pos is None:
                 continue
-            key = snap.chunks[pos].product_id or chunk_id
+            owner = snap.record_of[pos]
+            key = (snap.chunks[owner].product_id if owner >= 0 else "") or chunk_id
             if key not in groups and len(groups) >= k:
                 continue
             members = groups.setdefault(key, [])
@@ -336,7 +361,7 @@ class Retriever:
         sources: list[Source] = []
         for members in groups.values():
             best, score = members[0]
-            record = snap.records.get(snap.chunks[best].product_id)
+            record = int(snap.record_of[best]) if snap.record_of[best] >= 0 else None
             chosen = [(best, score)]
             if record is not None and record != best:
                 chosen.append((record, score))  # the same product: it shares the score
@@ -349,10 +374,21 @@ class Retriever:
                 ):
                     note = "closest match" if closest else "does not fit your filters"
                 similarity = 1.0 if member_score is None else member_score
-                sources.append(
-                    replace(Source.from_chunk(item.id, item.text, item.meta, similarity), note=note)
-                )
+                source = Source.from_chunk(item.id, item.text, item.meta, similarity)
+                variants = _fitting_variants(source.product, constraints, item.text)
+                sources.append(replace(source, note=note, variants=variants))
         return sources
+
+
+def _fitting_variants(product: Product | None, constraints: Constraints, text: str) -> tuple[str, ...]:
+    """The SKUs of the variants that fit the shopper's filters (() when the filters say
+    nothing about variants, or the product has none to choose between)."""
+    if product is None or not product.has_options or not constraints.filters:
+        return ()
+    found = constraints.matching_variants(product, text)
+    if len(found) == len(product.variants):
+        return ()
+    return tuple(v.sku for v in found if v.sku)
 
 
 def _products_first(snap, ranked: list[tuple[str, float | None]]) -> list[tuple[str, float | None]]:
@@ -419,11 +455,15 @@ def _extra_words(constraints: Constraints, facets) -> list[str]:
 def _named(snap, question: str, first: Sequence[str] = ()) -> list[tuple[str, float]]:
     """Records the question names by SKU or by product name, as ranked entries (score 1.0),
     after the products ``first`` (those a comparison resolved)."""
-    ids = [p for p in first if p in snap.records]
-    ids += [t for t in _sku_tokens(question) if t in snap.records and t not in ids]
+    positions = [snap.records[p] for p in first if p in snap.records]
+    for token in _sku_tokens(question):  # a product's id or one of its variants' SKUs
+        found = snap.record_position(token)
+        if found >= 0 and found not in positions:
+            positions.append(found)
     if not first:  # a comparison's products are resolved already
-        ids += [p for p in snap.named_products(question) if p not in ids]
-    return [(snap.chunks[snap.records[p]].id, 1.0) for p in ids]
+        positions += [snap.records[p] for p in snap.named_products(question)
+                      if snap.records[p] not in positions]
+    return [(snap.chunks[p].id, 1.0) for p in positions]
 
 
 def search(

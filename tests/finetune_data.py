@@ -14,7 +14,7 @@ from typing import Any
 
 from catalog.catalog_data import PRODUCTS
 from finetune.records import Example, write_meta, write_split
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from shopbot.retrieval import Source
 
 TASKS = ("price", "stock", "brand")

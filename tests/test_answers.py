@@ -12,7 +12,7 @@ import pytest
 
 from catalog import catalog_data
 from shopbot.generators import Turn
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from shopbot.prompts import NOT_IN_CATALOG
 
 P = catalog_data.PRODUCTS_BY_SKU

@@ -28,7 +28,7 @@ from shopbot.evaluation import (
     run_eval,
     violations,
 )
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from tests.conftest import CATALOG_DIR, ROOT
 
 P = catalog_data.PRODUCTS_BY_SKU

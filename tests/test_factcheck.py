@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from catalog import catalog_data
 from shopbot.factcheck import FLAG_MARK, CheckedStream, check_answer, cited_sources, split_sentences
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from shopbot.retrieval import Source
 
 P = catalog_data.PRODUCTS_BY_SKU

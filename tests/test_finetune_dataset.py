@@ -15,7 +15,7 @@ import pytest
 
 from catalog.catalog_data import PRODUCTS_BY_SKU
 from finetune.records import SPLITS, dataset_hash, read_meta, read_split
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from shopbot.retrieval import Source
 from tests.conftest import ROOT, make_settings
 from tests.openai_server import DEFAULT_KEY

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from shopbot.generators.base import Generator, Turn
 from shopbot.generators.registry import register
-from shopbot.ingest.fields import format_price
+from shopbot.vocabulary import format_price
 from shopbot.prompts import NOT_IN_CATALOG
 from shopbot.safety import has_markup, is_instruction_like, without_embeds
 
@@ -252,6 +252,13 @@ class ExtractiveGenerator(Generator):
         product: tuple[int, Source],
     ) -> Iterator[str]:
         number, record = product
+        if record.product is not None:
+            from shopbot.variant_facts import variant_sentences
+
+            about_variants = variant_sentences(record.product, question, query, record.variants)
+            if about_variants:
+                yield " ".join(f"{sentence} [{number}]" for sentence in about_variants)
+                return
         yield _product_sentence(number, record)
         if record.stock is not None:
             yield (
@@ -275,7 +282,7 @@ class ExtractiveGenerator(Generator):
             if record.brand:
                 line += f" by {record.brand}"
             if record.price is not None:
-                line += f", {format_price(record.price, record.currency)}"
+                line += f", {_price_text(record)}"
             if record.stock is not None:
                 line += f", {record.stock} in stock" if record.stock > 0 else ", out of stock"
             yield f"{line} [{number}]"
@@ -420,7 +427,25 @@ def _product_sentence(number: int, record: Source) -> str:
     who = f" by {record.brand}" if record.brand else ""
     if record.price is None:
         return f"The {record.title}{who} is in our catalog [{number}]."
-    return f"The {record.title}{who} costs {format_price(record.price, record.currency)} [{number}]."
+    sentence = f"The {record.title}{who} costs {_price_text(record)}"
+    product = record.product
+    if product is not None:
+        if product.has_options and product.price_range()[0] != product.price_range()[1]:
+            kinds = " and ".join(dict.fromkeys(product.options)).lower()
+            sentence += f", depending on {kinds}"
+        on_sale = product.on_sale()
+        if on_sale:
+            from shopbot.variant_facts import sale_clause
+
+            sentence += f" [{number}]. {sale_clause(on_sale, product.currency)[:-1]}"
+    return f"{sentence} [{number}]."
+
+
+def _price_text(record: Source) -> str:
+    """"$64.95", or "$45.00–$52.00" for a product whose variants differ in price."""
+    if record.product is not None and record.product.price_range() is not None:
+        return record.product.price_text()
+    return format_price(record.price, record.currency)
 
 
 _COMPARISON = re.compile(

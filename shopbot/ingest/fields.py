@@ -236,53 +236,26 @@ class ProductRecord:
     description: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
 
-    def to_text(self) -> str:
-        """The searchable text: what matters first (the embedding model reads ~200 words),
-        then every other non-empty column."""
-        lines = [self.title]
-        if self.brand:
-            lines.append(f"Brand: {self.brand}")
-        if self.category_path or self.category:
-            lines.append(f"Category: {self.category_path or self.category}")
-        if self.price is not None:
-            lines.append(f"Price: {format_price(self.price, self.currency)}")
-        if self.stock is not None:
-            lines.append(f"Stock: {self.stock}" if self.stock else "Stock: out of stock")
-        if self.description:
-            lines.append(self.description)
-        # Real attributes (material, weight, capacity) before a store export's housekeeping
-        # columns, so they are inside what the embedding model and a prompt's excerpt read.
+    def to_product(self):
+        """The typed product (:mod:`shopbot.products`): one default variant with this row's
+        SKU, price and stock. Real attributes (material, weight, capacity) come before a
+        store export's housekeeping columns, so they are inside what the embedding model
+        and a prompt's excerpt read."""
+        from shopbot.products import Product, Variant
+
         ordered = sorted(self.attributes.items(), key=lambda item: is_store_export_column(item[0]))
-        lines.extend(f"{name}: {value}" for name, value in ordered)
-        lines.append(f"SKU: {self.id}")
-        return "\n".join(lines)
-
-    def to_metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "product_id": self.id,
-            "title": self.title,
-            "brand": self.brand,
-            "category": self.category,
-            "category_path": self.category_path,
-            "url": self.url,
-            "image": self.image,
-            "description": self.description[:1000],
-        }
-        if self.price is not None:
-            meta["price"] = self.price
-            meta["currency"] = self.currency or ""
-        if self.stock is not None:
-            meta["stock"] = self.stock
-        return {k: v for k, v in meta.items() if v != ""}
-
-
-# Currencies written with a symbol in front when a price is shown ("$349.00").
-PRICE_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-
-
-def format_price(price: float, currency: str | None) -> str:
-    symbol = PRICE_SYMBOLS.get(currency or "")
-    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {currency or ''}".strip()
+        return Product(
+            id=self.id,
+            title=self.title,
+            brand=self.brand,
+            categories=[self.category_path or self.category] if (self.category_path or self.category) else [],
+            description=self.description,
+            url=self.url,
+            images=[self.image] if self.image else [],
+            attributes=dict(ordered),
+            variants=[Variant(sku=self.id, price=self.price, currency=self.currency,
+                              quantity=self.stock)],
+        )
 
 
 _OPTION_HEADER = re.compile(r"^option(\d+)(name|value)s?$")

@@ -71,7 +71,8 @@ log = logging.getLogger(__name__)
 
 # Bump when parsing changes what is stored, so unchanged files are indexed again once.
 # 3: chunks carry updated_at; one product record per SKU across files.
-PARSER_VERSION = 3
+# 4: a product with its variants (platform importers); the typed product as JSON.
+PARSER_VERSION = 4
 EMBED_BATCH = 256
 
 
@@ -434,10 +435,10 @@ class Ingestor:
             chunks = [
                 Chunk(
                     key=f"row{number:06d}",
-                    text=record.to_text(),
-                    metadata={**base, **record.to_metadata(), "kind": "product", "location": where},
+                    text=product.to_text(),
+                    metadata={**base, **product.to_metadata(), "kind": "product", "location": where},
                 )
-                for number, (record, where) in enumerate(
+                for number, (product, where) in enumerate(
                     products_from_tables(tables, self.settings.default_currency, doc_id)
                 )
             ]
@@ -457,7 +458,10 @@ class Ingestor:
             default_currency=self.settings.default_currency,
             settings=self.settings,
         )
-        product_meta = parsed.product.to_metadata() if parsed.product else {}
+        # A passage names its product (SKU, price) but is not its record: flat fields only.
+        product_meta = parsed.product.to_product().to_metadata() if parsed.product else {}
+        for key in ("product", "skus", "status", "visible"):
+            product_meta.pop(key, None)
         chunks = []
         for number, passage in enumerate(parsed.passages):
             meta = {

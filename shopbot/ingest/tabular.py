@@ -1,8 +1,10 @@
-"""Product tables: CSV/TSV exports, XLSX price lists and JSON/JSONL feeds -> ProductRecords.
+"""Product tables: CSV/TSV exports, XLSX price lists and JSON/JSONL feeds -> products.
 
 unstructured turns a whole sheet into one Table element; a store export needs one record per
-row, so tables are read row by row here (stdlib csv, openpyxl, json) and every row becomes a
-ProductRecord.
+product, so tables are read row by row here (stdlib csv, openpyxl, json). A shop platform's
+export (Shopify, WooCommerce, Magento, PrestaShop, Google Merchant: recognised by its header
+row, :mod:`shopbot.ingest.platforms`) is read by that platform's importer into products with
+their variants; any other table maps its columns generically, one product per row.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.ingest.errors import IngestError
 from shopbot.ingest.fields import (
-    ProductRecord,
     clean_cell,
     is_product_table,
     map_headers,
@@ -25,7 +26,10 @@ from shopbot.ingest.fields import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from shopbot.ingest.limits import Limits
+    from shopbot.products import Product
 
 # A price list may open with a title, a date and blank lines before its header row.
 HEADER_SEARCH_ROWS = 20
@@ -199,17 +203,56 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return best
 
 
+def _find_platform(rows: list[list[Any]]) -> tuple[int, ModuleType] | None:
+    """(header row index, importer) when a table is a shop platform's export."""
+    from shopbot.ingest.platforms import importer_for
+
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        headers = [clean_cell(v) for v in row]
+        importer = importer_for([h for h in headers if h])
+        if importer is not None:
+            return index, importer
+    return None
+
+
+def _combinations_table(rows: list[list[Any]]) -> bool:
+    from shopbot.ingest.platforms import prestashop
+
+    return bool(rows) and prestashop.matches_combinations([clean_cell(v) for v in rows[0]])
+
+
 def products_from_tables(
     tables: list[Table], default_currency: str, doc_id: str
-) -> Iterator[tuple[ProductRecord, str]]:
-    """Yield (record, location) for every product row; raise when there is none."""
+) -> Iterator[tuple[Product, str]]:
+    """Yield (product, location) for every product; raise when there is none."""
+    from shopbot.ingest.platforms import prestashop
+    from shopbot.ingest.platforms._shared import rows_as_dicts
+
     found_table = False
     first_headers: list[str] = []
+    tables = [
+        Table(t.name, [row for row in t.rows if any(clean_cell(v) for v in row)]) for t in tables
+    ]
+    combinations = [t for t in tables if _combinations_table(t.rows)]
+    skip = {id(t) for t in combinations}
     for table in tables:
-        rows = [row for row in table.rows if any(clean_cell(v) for v in row)]
-        if not rows:
+        rows = table.rows
+        if not rows or id(table) in skip:
             continue
         first_headers = first_headers or [clean_cell(v) for v in rows[0] if clean_cell(v)]
+        platform = _find_platform(rows)
+        if platform is not None:
+            found_table = True
+            header_index, importer = platform
+            products = importer.read(rows_as_dicts(rows[header_index:]), default_currency)
+            if importer is prestashop:
+                for other in combinations:  # a workbook with both sheets
+                    prestashop.merge_combinations(
+                        products, rows_as_dicts(other.rows), default_currency
+                    )
+            for product in products:
+                yield product, f"{table.name} {importer.NAME} product {product.id}".strip()
+            continue
         header = _find_header(rows)
         if header is None:
             continue
@@ -222,7 +265,14 @@ def products_from_tables(
                 headers, row, mapping, default_currency, f"{doc_id}-{location.replace(' ', '-')}"
             )
             if record is not None:
-                yield record, location
+                yield record.to_product(), location
+    if combinations and not found_table:
+        raise IngestError(
+            "This is a PrestaShop combinations export (Product ID, Attribute, Value): it "
+            "lists the sizes and colours of products but not the products themselves. Put it "
+            "and the products export in one workbook as two sheets (products first) and "
+            "upload that, so each combination joins its product."
+        )
     if not found_table:
         shown = ", ".join(first_headers[:12]) or "none"
         raise IngestError(
