@@ -3,11 +3,16 @@ context, answer) examples for fine-tuning the bot's Flan-T5.
 
 Where the examples come from:
 
-* **catalog**: every chunk in the store. Product records give questions per field (price,
-  stock, brand, category) and per attribute line ("Material: ...", "Colours: ..."), in several
-  phrasings picked by the seed; document passages give questions per section heading (the
-  FAQ's own questions, "What is your policy on free shipping?"). Answers are short, built
-  only from the record, and cite it as ``[n]`` the way the bot's prompt asks.
+* **catalog**: every chunk in the store. Products are read with
+  :meth:`shopbot.products.Product.from_metadata`; drafts, archived and hidden products (and
+  pages about them) give no questions. Product records give questions per field (price,
+  stock, brand, category) and per attribute ("Material: ...", "Colours: ..."), in several
+  phrasings picked by the seed; a product with options also gives questions about its
+  options, a sample of its variants' prices and stock, and its sale
+  (:mod:`finetune.variant_questions`, answered as the no-LLM generator answers). Document
+  passages give questions per section heading (the FAQ's own questions, "What is your policy
+  on free shipping?"). Answers are short, built only from the record, and cite it as ``[n]``
+  the way the bot's prompt asks.
 * **feedback**: answers shoppers gave a thumbs-up (:class:`shopbot.feedback.FeedbackStore`),
   with the sources they were answered from.
 * **teacher** (optional): an OpenAI-compatible model (the ``openai_*`` settings) writes
@@ -22,7 +27,11 @@ of the answer are visible in that source's part of the prompt (a source may be s
 fit the model's input); the others are counted as skipped.
 
 Splits are by group (a product, a document, or a chat about neither), hashed with the seed,
-so no product's questions are in two splits.
+so no product's questions are in two splits (a page or spec sheet that names a product by a
+variant's SKU is in its product's group).
+
+Sale answers depend on the moment of the build (``now``, recorded as ``as_of``): a sale
+window that has ended is not a sale.
 
 Teacher failures: when the teacher cannot be used at all (no key, wrong key, unknown model,
 server unreachable) the build stops before anything is written, since the user asked for it;
@@ -48,6 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from finetune.records import SPLITS, Example, dataset_hash, write_meta, write_split
+from shopbot.products import Product
 
 if TYPE_CHECKING:
     from shopbot.feedback import FeedbackStore
@@ -212,8 +222,9 @@ class _Candidate:
     question: str
     answer: str  # catalog/teacher: without its citation; feedback: as rated
     facts: list[str] = field(default_factory=list)
-    # Strings the cited source's part of the prompt must contain (the answer is grounded).
-    support: list[str] = field(default_factory=list)
+    # Strings the cited source's part of the prompt must contain (the answer is grounded); a
+    # tuple: any one of its strings.
+    support: list[str | tuple[str, ...]] = field(default_factory=list)
     sources: list[Source] | None = None  # fixed sources (feedback); None = retrieve
 
 
@@ -243,12 +254,14 @@ def build_dataset(
     test_frac: float = 0.1,
     phrasings: int = DEFAULT_PHRASINGS,
     tokenizer_name: str = "",
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Build the dataset into ``out_dir`` and return its summary (also in ``dataset.json``).
 
     ``tokenizer`` is the tokenizer of the model to be fine-tuned (prompts are fitted to its
     input limit exactly as the flan-t5 generator fits them). ``feedback``: thumbs-up answers
     are added from it; ``teacher``: pairs written by an LLM from ``teacher_chunks`` chunks.
+    ``now``: the moment sale windows are judged at (default: now).
     Nothing is written when the build fails."""
     from shopbot.generators.flan_t5 import PROMPT_MARGIN_TOKENS, input_limit
 
@@ -265,21 +278,30 @@ def build_dataset(
             "The catalog store is empty, so there is nothing to build questions from: ingest "
             "the shop's documents first (`python -m shopbot ingest catalog/`)."
         )
-    product_ids = {str(m["product_id"]) for _, _, m in chunks if m.get("product_id")}
+    now = now or datetime.now(UTC)
+    catalog = CatalogProducts.from_chunks(chunks)
     stats = BuildStats()
-    log.info("build-dataset: %d chunks, %d products", len(chunks), len(product_ids))
+    log.info(
+        "build-dataset: %d chunks, %d products (%d hidden)",
+        len(chunks), len(catalog.visible), len(catalog.hidden),
+    )
 
-    candidates = catalog_candidates(chunks, seed=seed, phrasings=phrasings)
+    candidates = catalog_candidates(
+        chunks, seed=seed, phrasings=phrasings, now=now, catalog=catalog
+    )
     if feedback is not None:
-        candidates += feedback_candidates(feedback, product_ids, stats)
+        candidates += feedback_candidates(feedback, catalog, stats)
     if teacher is not None:
-        candidates += teacher.candidates(chunks, teacher_chunks, seed=seed, stats=stats)
+        shown = [c for c in chunks if not catalog.hidden_chunk(c[2])]
+        candidates += teacher.candidates(
+            shown, teacher_chunks, seed=seed, stats=stats, catalog=catalog
+        )
     candidates = _dedupe(candidates, stats)
 
     retrieved = retrieve_many(
         service, [c.question for c in candidates if c.sources is None], k
     )
-    examples = _finish(candidates, retrieved, tokenizer, product_ids, stats)
+    examples = _finish(candidates, retrieved, tokenizer, catalog, stats)
     if not examples:
         raise RuntimeError(
             "No example could be built: no question found its record among the retrieved "
@@ -312,10 +334,12 @@ def build_dataset(
         phrasings=phrasings,
         catalog={
             "chunks": len(chunks),
-            "products": len(product_ids),
+            "products": len(catalog.visible),
+            "hidden_products": len(catalog.hidden),
             "documents": len({m.get("doc_id") for _, _, m in chunks}),
         },
         teacher=teacher,
+        as_of=now,
     )
     summary["dataset_hash"] = dataset_hash(out)
     summary["build_seconds"] = round(time.perf_counter() - started, 1)
@@ -326,32 +350,111 @@ def build_dataset(
 # -- (a) the catalog ---------------------------------------------------------------------------
 
 
-def group_of_chunk(meta: dict[str, Any]) -> str:
-    """``product:<id>`` for anything about one product (its record, its page, its spec
-    sheet), else ``doc:<doc_id>``: the unit splits are made of."""
-    if meta.get("product_id"):
-        return f"product:{meta['product_id']}"
-    return f"doc:{meta.get('doc_id', '')}"
+@dataclass
+class CatalogProducts:
+    """The store's products as :meth:`Product.from_metadata` reads them: which product each
+    chunk is about, and which products shoppers may not see.
+
+    A record is keyed by the platform's product key (a Shopify handle, "alpine-2-tent"); a
+    page or spec sheet may name the same product by a variant's SKU ("RL-TNT-001"). Both are
+    one product, so one split group."""
+
+    owner: dict[str, str] = field(default_factory=dict)  # product id or variant SKU -> id
+    visible: set[str] = field(default_factory=set)  # ids of products shoppers may see
+    hidden: set[str] = field(default_factory=set)  # drafts, archived and hidden products
+    records: set[str] = field(default_factory=set)  # ids that have a product record
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[Chunk]) -> CatalogProducts:
+        found = cls()
+        records: list[Product] = []
+        for _chunk_id, _text, meta in chunks:
+            product = Product.from_metadata(meta)
+            if product is None or not product.id:
+                continue
+            if meta.get("kind") == "product":
+                records.append(product)
+            else:
+                found.owner.setdefault(product.id, product.id)  # a product with only a page
+        # Variant SKUs first, product ids over them; a visible record's over a hidden one's.
+        ordered = sorted(records, key=lambda p: p.visible)
+        for product in ordered:
+            found.owner.update(dict.fromkeys(product.skus, product.id))
+        for product in ordered:
+            found.owner[product.id] = product.id
+        found.records = {p.id for p in records}
+        shown = {p.id for p in records if p.visible}
+        # As the catalog index does: a product hidden in one file and listed in another is
+        # shown.
+        found.hidden = {p.id for p in records if not p.visible} - shown
+        found.visible = set(found.owner.values()) - found.hidden
+        return found
+
+    def product_id(self, meta: dict[str, Any]) -> str:
+        """The id of the product a chunk is about ("" for a passage about none)."""
+        product = Product.from_metadata(meta)
+        key = product.id if product is not None else ""
+        return self.owner.get(key, key)
+
+    def hidden_chunk(self, meta: dict[str, Any]) -> bool:
+        """A chunk about a product shoppers may not see (its record or a page about it)."""
+        if meta.get("kind") == "product":
+            product = Product.from_metadata(meta)
+            if product is not None and not product.visible:
+                return True
+        return self.product_id(meta) in self.hidden
+
+    def group(self, meta: dict[str, Any]) -> str:
+        """``product:<id>`` for anything about one product (its record, its page, its spec
+        sheet), else ``doc:<doc_id>``: the unit splits are made of."""
+        product_id = self.product_id(meta)
+        if product_id:
+            return f"product:{product_id}"
+        return f"doc:{meta.get('doc_id', '')}"
+
+    def product_of_source(self, source: Source) -> str:
+        """The id of the product a retrieved source is about, or ""."""
+        return self.owner.get(source.id, "") if source.id else ""
 
 
 def catalog_candidates(
-    chunks: Sequence[Chunk], *, seed: int, phrasings: int = DEFAULT_PHRASINGS
+    chunks: Sequence[Chunk],
+    *,
+    seed: int,
+    phrasings: int = DEFAULT_PHRASINGS,
+    now: datetime | None = None,
+    catalog: CatalogProducts | None = None,
 ) -> list[_Candidate]:
-    """Questions with grounded answers for every chunk: product fields and attributes, and
-    passage sections."""
-    with_record = {str(m["product_id"]) for _, _, m in chunks if m.get("kind") == "product"}
+    """Questions with grounded answers for every chunk: product fields, attributes, options,
+    variants and sales, and passage sections. Nothing about a hidden product."""
+    from finetune.variant_questions import variant_questions
+
+    now = now or datetime.now(UTC)
+    catalog = catalog or CatalogProducts.from_chunks(chunks)
     out: list[_Candidate] = []
     for _chunk_id, text, meta in chunks:
-        product_id = str(meta.get("product_id") or "")
+        if catalog.hidden_chunk(meta):
+            continue
+        group = catalog.group(meta)
+        product_id = catalog.product_id(meta)
+        product = Product.from_metadata(meta)
         if meta.get("kind") == "product":
-            out += _product_field_candidates(meta, seed, phrasings)
-            out += _attribute_candidates(text, meta, seed, phrasings)
+            if product is None:
+                continue
+            out += _product_field_candidates(product, group, seed, phrasings, now)
+            out += _attribute_candidates(product, group, seed, phrasings)
+            out += [
+                _Candidate("catalog", group, q.task, q.question, q.answer, q.facts, q.support)
+                for q in variant_questions(
+                    product, group=group, seed=seed, phrasings=phrasings, now=now
+                )
+            ]
         else:
-            if product_id and product_id not in with_record:
+            if product is not None and product_id and product_id not in catalog.records:
                 # A product that exists only as a page or a spec sheet: its price, brand and
                 # category are in the page's metadata.
-                out += _product_field_candidates(meta, seed, phrasings)
-            out += _passage_candidates(text, meta, seed, phrasings)
+                out += _product_field_candidates(product, group, seed, phrasings, now)
+            out += _passage_candidates(text, meta, group, seed, phrasings)
     return out
 
 
@@ -361,60 +464,76 @@ def _pick(templates: Sequence[str], count: int, seed: int, *key: str) -> list[st
     return rng.sample(list(templates), min(count, len(templates)))
 
 
-def _product_field_candidates(meta: dict[str, Any], seed: int, phrasings: int) -> list[_Candidate]:
-    from shopbot.vocabulary import format_price
+def _product_field_candidates(
+    product: Product, group: str, seed: int, phrasings: int, now: datetime
+) -> list[_Candidate]:
+    from finetune.variant_questions import stated_facts
+    from shopbot.variant_facts import sale_clause
 
-    title = str(meta.get("title") or "").strip()
+    title = product.title.strip()
     if not title:
         return []
-    group = group_of_chunk(meta)
-    found: list[tuple[str, str, list[str]]] = []  # (task, answer, facts)
-    price = meta.get("price")
-    if isinstance(price, (int, float)) and not isinstance(price, bool):
-        shown = format_price(float(price), meta.get("currency") or None)
-        found.append(("price", f"The {title} costs {shown}", [shown]))
-    stock = meta.get("stock")
-    if isinstance(stock, int) and not isinstance(stock, bool):
-        if stock > 0:
-            answer = f"Yes, the {title} is in stock: {stock} available"
-            found.append(("stock", answer, [str(stock)]))
-        else:
-            answer = f"Sorry, the {title} is out of stock right now"
-            found.append(("stock", answer, ["out of stock"]))
-    if meta.get("brand"):
-        found.append(("brand", f"The {title} is made by {meta['brand']}", [str(meta["brand"])]))
-    if meta.get("category"):
-        category = str(meta["category"])
-        found.append(("category", f"The {title} is in our {category} category", [category]))
+    # (task, answer, facts, support)
+    found: list[tuple[str, str, list[str], list[str | tuple[str, ...]]]] = []
+    prices = product.price_range(now)
+    if prices is not None:
+        # As the extractive generator says it: the range, what it depends on, the sale.
+        shown = product.price_text(now)
+        answer = f"The {title} costs {shown}"
+        support: list[str | tuple[str, ...]] = [shown]
+        if product.has_options and prices[0] != prices[1]:
+            answer += f", depending on {' and '.join(dict.fromkeys(product.options)).lower()}"
+        on_sale = product.on_sale(now)
+        if on_sale:
+            clause = sale_clause(on_sale, product.currency)
+            answer += f". {clause[:-1]}"
+            support += stated_facts(clause)[1]
+        found.append(("price", answer, [shown], support))
+    available, quantity = product.available(), product.quantity()
+    if available and quantity:
+        answer = f"Yes, the {title} is in stock: {quantity} available"
+        found.append(("stock", answer, [str(quantity)], [str(quantity)]))
+    elif available:
+        found.append(("stock", f"Yes, the {title} is in stock", ["in stock"], ["in stock"]))
+    elif available is False:
+        answer = f"Sorry, the {title} is out of stock right now"
+        found.append(("stock", answer, ["out of stock"], ["out of stock"]))
+    if product.brand:
+        found.append(("brand", f"The {title} is made by {product.brand}", [product.brand],
+                      [product.brand]))
+    if product.category:
+        category = product.category
+        found.append(("category", f"The {title} is in our {category} category", [category],
+                      [category]))
     out = []
-    for task, answer, facts in found:
+    for task, answer, facts, support in found:
         for template in _pick(PRODUCT_QUESTIONS[task], phrasings, seed, group, task):
             question = template.format(title=title)
-            out.append(_Candidate("catalog", group, task, question, answer, facts, facts))
+            out.append(_Candidate("catalog", group, task, question, answer, facts, support))
     return out
 
 
-def product_attributes(text: str, meta: dict[str, Any]) -> list[tuple[str, str]]:
-    """The "Name: value" lines of a product record's text (see ProductRecord.to_text), minus
-    the description and the fields asked about elsewhere. "Specs" lines that hold several
-    "Label: value" parts separated by ";" give one attribute per part."""
-    description = " ".join(str(meta.get("description") or "").split())
+def product_attributes(product: Product) -> list[tuple[str, str]]:
+    """The product's attributes worth a question, as (name, value): the option of a product
+    sold in one variant ("Colour: Forest Green / Slate Grey"; options of a product with
+    several are asked about in :mod:`finetune.variant_questions`), then its attributes minus
+    the store-export plumbing. A "Specs" attribute that holds several "Label: value" parts
+    separated by ";" gives one attribute per part."""
     pairs: list[tuple[str, str]] = []
-    for line in text.splitlines()[1:]:
-        line = line.strip()
-        if not line or (description and " ".join(line.split()) in description):
-            continue
-        name, sep, value = line.partition(": ")
-        if not sep or len(name) > 40:
-            continue
-        key = _norm_name(name)
-        if key == "specs":
+    if not product.has_options:
+        for name in product.options:
+            values = product.option_values(name)
+            if values:
+                pairs.append((name, ", ".join(values)))
+    for name, raw in product.attributes.items():
+        value = " ".join(str(raw).split())
+        if _norm_name(name) == "specs":
             for part in value.split(";"):
                 sub_name, sub_sep, sub_value = part.strip().partition(": ")
                 if sub_sep:
                     pairs.append((sub_name.strip(), sub_value.strip()))
             continue
-        pairs.append((name.strip(), value.strip()))
+        pairs.append((name.strip(), value))
     return [(n, v) for n, v in pairs if _wanted_attribute(n, v)]
 
 
@@ -452,15 +571,14 @@ def _short_fact(value: str) -> str:
 
 
 def _attribute_candidates(
-    text: str, meta: dict[str, Any], seed: int, phrasings: int
+    product: Product, group: str, seed: int, phrasings: int
 ) -> list[_Candidate]:
-    title = str(meta.get("title") or "").strip()
+    title = product.title.strip()
     if not title:
         return []
-    group = group_of_chunk(meta)
     out: list[_Candidate] = []
     seen: set[str] = set()
-    for name, value in product_attributes(text, meta):
+    for name, value in product_attributes(product):
         key = _norm_name(name)
         kind = ATTRIBUTE_KINDS.get(key, "")
         topic = kind or key
@@ -589,9 +707,8 @@ def _topic(doc_title: str) -> str:
 
 
 def _passage_candidates(
-    text: str, meta: dict[str, Any], seed: int, phrasings: int
+    text: str, meta: dict[str, Any], group: str, seed: int, phrasings: int
 ) -> list[_Candidate]:
-    group = group_of_chunk(meta)
     doc_title = str(meta.get("doc_title") or meta.get("title") or "").strip()
     product_title = str(meta.get("title") or doc_title).strip()
     out: list[_Candidate] = []
@@ -614,7 +731,7 @@ def _passage_candidates(
             "topic": _topic(doc_title),
             "title": product_title,
         }
-        if meta.get("product_id"):
+        if group.startswith("product:"):
             task = "product_info"
             if heading.lower() in OVERVIEW_HEADINGS or heading == product_title:
                 templates = PRODUCT_OVERVIEW_QUESTIONS
@@ -652,11 +769,12 @@ def _key_facts(text: str) -> list[str]:
 
 
 def feedback_candidates(
-    store: FeedbackStore, product_ids: set[str], stats: BuildStats | None = None
+    store: FeedbackStore, catalog: CatalogProducts, stats: BuildStats | None = None
 ) -> list[_Candidate]:
     """Every thumbs-up answer, with the sources it was answered from. Its group is that of
     its first source about a product or document, so a chat about a product lands in the
-    same split as the product's catalog questions."""
+    same split as the product's catalog questions. A chat answered from a product that is
+    now hidden (a draft, archived) is left out."""
     from shopbot.feedback import FeedbackStoreError
 
     records = []
@@ -672,21 +790,24 @@ def feedback_candidates(
         raise RuntimeError(
             f"{exc}. Pass --no-feedback to build from the catalog alone."
         ) from None
+    stats = stats if stats is not None else BuildStats()
     out = []
     for record in sorted(records, key=lambda r: r.id):
         question = (record.standalone_question or record.question or "").strip()
         if not question or not record.answer.strip():
             continue
         sources = [source_from_dict(s) for s in record.sources if isinstance(s, dict)]
+        if any(catalog.product_of_source(s) in catalog.hidden for s in sources):
+            stats.skipped["hidden"] += 1
+            continue
         group = next(
-            (g for g in (group_of_source(s, product_ids) for s in sources) if g),
+            (g for g in (group_of_source(s, catalog) for s in sources) if g),
             f"chat:{record.id}",
         )
         out.append(
             _Candidate("feedback", group, "chat", question, record.answer.strip(), sources=sources)
         )
-    if stats is not None:
-        stats.feedback_records = len(out)
+    stats.feedback_records = len(out)
     return out
 
 
@@ -706,14 +827,18 @@ def source_from_dict(data: dict[str, Any]) -> Source:
     for name, default in defaults.items():
         values.setdefault(name, default)
     values["text"] = values.get("text") or values.get("snippet") or ""
+    product = values.get("product")
+    values["product"] = Product.from_dict(product) if isinstance(product, dict) else None
+    values["variants"] = tuple(values.get("variants") or ())
     return Source(**values)
 
 
-def group_of_source(source: Source, product_ids: set[str]) -> str:
+def group_of_source(source: Source, catalog: CatalogProducts) -> str:
     """The split group a retrieved source belongs to ("" when it names neither a product
     nor a document)."""
-    if source.id and source.id in product_ids:
-        return f"product:{source.id}"
+    product_id = catalog.product_of_source(source)
+    if product_id:
+        return f"product:{product_id}"
     if source.doc_id:
         return f"doc:{source.doc_id}"
     return ""
@@ -795,11 +920,20 @@ class Teacher:
         return parse_teacher_reply(_text(reply))
 
     def candidates(
-        self, chunks: Sequence[Chunk], count: int, *, seed: int, stats: BuildStats | None = None
+        self,
+        chunks: Sequence[Chunk],
+        count: int,
+        *,
+        seed: int,
+        stats: BuildStats | None = None,
+        catalog: CatalogProducts | None = None,
     ) -> list[_Candidate]:
-        """Ask about ``count`` chunks (a seeded sample, a few at a time)."""
+        """Ask about ``count`` chunks (a seeded sample, a few at a time); none about a hidden
+        product."""
         self.check()
         stats = stats if stats is not None else BuildStats()
+        catalog = catalog or CatalogProducts.from_chunks(chunks)
+        chunks = [c for c in chunks if not catalog.hidden_chunk(c[2])]
         pool = [c for c in chunks if len(c[1].split()) >= 8]
         random.Random(f"{seed}|teacher").shuffle(pool)
         chosen = pool[: max(0, count)]
@@ -834,7 +968,7 @@ class Teacher:
                 support = list(dict.fromkeys([*facts, *_NUMBER.findall(answer)]))
                 out.append(
                     _Candidate(
-                        "teacher", group_of_chunk(meta), "teacher", question, answer, facts,
+                        "teacher", catalog.group(meta), "teacher", question, answer, facts,
                         support,
                     )
                 )
@@ -934,7 +1068,7 @@ def _finish(
     candidates: Sequence[_Candidate],
     retrieved: dict[str, list[Source]],
     tokenizer: Any,
-    product_ids: set[str],
+    catalog: CatalogProducts,
     stats: BuildStats,
 ) -> list[Example]:
     """Prompts, citations and token counts; drops what the prompt cannot support."""
@@ -950,7 +1084,7 @@ def _finish(
         else:
             sources = retrieved.get(cand.question.strip(), [])
             prompt = build_prompt(tokenizer, cand.question, sources)
-            number = _cited_source(cand, sources, prompt, product_ids, stats)
+            number = _cited_source(cand, sources, prompt, catalog, stats)
             if number is None:
                 continue
             answer = cite(cand.answer, number)
@@ -978,20 +1112,23 @@ def _cited_source(
     cand: _Candidate,
     sources: Sequence[Source],
     prompt: str,
-    product_ids: set[str],
+    catalog: CatalogProducts,
     stats: BuildStats,
 ) -> int | None:
     """The number of the best-ranked source of the candidate's product or document whose
     part of the prompt holds everything the answer states; None (and counted) if none."""
     blocks = prompt_blocks(prompt)
-    needed = [_normalise(s) for s in cand.support]
+    needed = [
+        tuple(_normalise(a) for a in s) if isinstance(s, tuple) else (_normalise(s),)
+        for s in cand.support
+    ]
     in_group = False
     for number, source in enumerate(sources, 1):
-        if group_of_source(source, product_ids) != cand.group:
+        if group_of_source(source, catalog) != cand.group:
             continue
         in_group = True
         block = _normalise(blocks.get(number, ""))
-        if block and all(s in block for s in needed):
+        if block and all(any(a in block for a in s) for s in needed):
             return number
     stats.skipped["not_in_prompt" if in_group else "not_retrieved"] += 1
     return None
@@ -1085,6 +1222,7 @@ def _summary(
     phrasings: int,
     catalog: dict[str, int],
     teacher: Teacher | None,
+    as_of: datetime,
 ) -> dict[str, Any]:
     from shopbot.generators.flan_t5 import count_tokens
 
@@ -1093,6 +1231,8 @@ def _summary(
     return {
         "name": name,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        # Sale answers are true as of this moment.
+        "as_of": as_of.isoformat(timespec="seconds"),
         "tokenizer": tokenizer_name,
         "max_input_tokens": max_input_tokens,
         "k": k,
@@ -1115,6 +1255,7 @@ def _summary(
             "not_retrieved": stats.skipped.get("not_retrieved", 0),
             "not_in_prompt": stats.skipped.get("not_in_prompt", 0),
             "duplicate": stats.skipped.get("duplicate", 0),
+            "hidden": stats.skipped.get("hidden", 0),
         },
         "catalog": catalog,
         "feedback": {"thumbs_up": stats.feedback_records},
@@ -1179,7 +1320,8 @@ def format_summary(summary: dict[str, Any], out_dir: Path | str) -> str:
         f"  truncated      {truncated:,} of {total:,} inputs{share} had sources shortened or "
         "dropped to fit",
         f"  skipped        record not retrieved {skipped['not_retrieved']:,} · answer not in "
-        f"the prompt {skipped['not_in_prompt']:,} · duplicate question {skipped['duplicate']:,}",
+        f"the prompt {skipped['not_in_prompt']:,} · duplicate question {skipped['duplicate']:,}"
+        + (f" · chat about a hidden product {skipped['hidden']:,}" if skipped.get("hidden") else ""),
     ]
     teacher = summary.get("teacher")
     if teacher:

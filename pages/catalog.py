@@ -4,6 +4,7 @@ check what a question would retrieve."""
 import streamlit as st
 
 from pages.common import catalog_service, md_escape, require_staff
+from shopbot.hidden_products import hidden_products, products_note, statuses_by_document
 from shopbot.ingest import supported_suffixes
 from shopbot.safety import parse_flags
 from shopbot.store import format_time
@@ -92,6 +93,9 @@ elif jobs:
 
 st.subheader("Documents")
 documents = service.documents()
+# Drafts, archived and unpublished products: stored and counted, never offered to shoppers.
+hidden = hidden_products(service.store)
+hidden_counts = statuses_by_document(hidden)
 if not documents:
     st.info("No documents yet: upload some above.")
 else:
@@ -104,7 +108,7 @@ else:
                 "source": d.source,
                 "review": "Needs review" if flags[d.doc_id] else "",
                 "kind": d.kind,
-                "products": d.products,
+                "products": products_note(d.products, hidden_counts.get(d.doc_id)),
                 "chunks": d.chunks,
                 "updated": format_time(d.last_updated),
                 "superseded": d.superseded_note(),
@@ -115,6 +119,22 @@ else:
         hide_index=True,
         width="stretch",
     )
+    if hidden:
+        with st.expander(f"Hidden from shoppers ({len(hidden)})", icon=":material/visibility_off:"):
+            st.caption(
+                "Drafts, archived products and products not published to the shop: the "
+                "assistant never offers them. Change their status in the shop and upload "
+                "the export again to offer them."
+            )
+            st.dataframe(
+                [
+                    {"product": p.title, "id": p.id, "status": p.status_word, "document": p.source}
+                    for p in hidden
+                ],
+                hide_index=True,
+                width="stretch",
+                key="hidden_products",
+            )
     flagged = [d for d in documents if flags[d.doc_id]]
     if flagged:
         st.warning(

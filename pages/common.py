@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import streamlit as st
 
+from shopbot.cards import ProductCard, for_shoppers, product_card
 from shopbot.safety import LinkPolicy, safe_markdown, stream_markdown, strip_markup
 from shopbot.service import CatalogService
 from shopbot.settings import Settings
@@ -19,6 +21,9 @@ log = logging.getLogger("shopbot.app")
 
 # Hosts under these reserved top-level domains never resolve (the demo shop uses .example).
 _UNREACHABLE_TLDS = (".example", ".invalid", ".test", ".localhost")
+# Drawn on a product card whose image cannot be shown (none, an unreachable host, or a host
+# the link policy refuses). A local file: st.image sends an SVG inline as a data: URI.
+PLACEHOLDER_IMAGE = Path(__file__).resolve().parent / "static" / "product-placeholder.svg"
 
 
 # -- process-wide objects ---------------------------------------------------------------
@@ -190,6 +195,14 @@ def _shown_image(url: str, policy: LinkPolicy) -> bool:
     return policy.allows_image(url) and not host.endswith(_UNREACHABLE_TLDS)
 
 
+def _card_image(card: ProductCard, policy: LinkPolicy) -> None:
+    """The product's main image, or the local placeholder where it cannot be shown."""
+    if _shown_image(card.image, policy):
+        st.image(card.image, width="stretch", alt=card.title.strip() or None)
+    else:
+        st.image(str(PLACEHOLDER_IMAGE), width="stretch", alt="No product image")
+
+
 def render_sources(
     sources: list[dict[str, Any]], compare_key: str | None = None, answer: str = ""
 ) -> None:
@@ -214,6 +227,8 @@ def render_sources(
             source, sources, cited_only
         ):
             continue
+        if not for_shoppers(source):  # the index never offers one; kept out here too
+            continue
         if source.get("price") is not None or source.get("kind") == "product":
             key = source.get("id") or source.get("title")
             numbers, shown = products.get(key, ([], source))
@@ -227,24 +242,20 @@ def render_sources(
         # Row by row: on a phone, where columns stack, the cards keep the answer's order.
         slots = [column for _ in range(0, len(products), per_row) for column in st.columns(per_row)]
         for column, (numbers, product) in zip(slots, products.values()):
+            # Price, sale, options and stock of the variants the question named, if any
+            # (shopbot.cards); every field is catalog text, drawn escaped.
+            card = product_card(product)
             with column.container(border=True):
-                if _shown_image(product.get("image", ""), links):
-                    st.image(product["image"], width="stretch")
+                _card_image(card, links)
                 cited = " ".join(f"\\[{n}\\]" for n in numbers)
-                st.markdown(f"**{md_escape(product['title'])}** {cited}")
-                facts = []
-                if product.get("price") is not None:
-                    facts.append(f"{product['price']:,.2f} {product.get('currency') or ''}".strip())
-                stock = product.get("stock")
-                if stock is not None:
-                    facts.append(f"{stock} in stock" if stock > 0 else "out of stock")
-                if product.get("brand"):
-                    facts.append(product["brand"])
-                st.caption(" · ".join(md_escape(f) for f in facts))
-                if product.get("note"):  # shown although it does not fit the filters
-                    st.caption(f":orange[{md_escape(product['note'].capitalize())}]")
-                if links.allows(product.get("url", "")):
-                    st.link_button("View product", product["url"], width="stretch")
+                st.markdown(f"**{md_escape(card.title)}** {cited}")
+                st.caption(" · ".join(md_escape(f) for f in card.facts()))
+                if card.options:
+                    st.caption(md_escape(card.options))
+                if card.note:  # shown although it does not fit the filters
+                    st.caption(f":orange[{md_escape(card.note.capitalize())}]")
+                if links.allows(card.url):
+                    st.link_button("View product", card.url, width="stretch")
                 if product.get("id"):
                     _compare_box(compare_scope, product)
     for number, passage in passages:

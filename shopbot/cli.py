@@ -60,6 +60,11 @@ def _build_parser() -> argparse.ArgumentParser:
     docs_commands = docs.add_subparsers(title="docs commands", metavar="ACTION", required=True)
     docs_list = docs_commands.add_parser("list", help="what the store holds")
     docs_list.add_argument("--json", action="store_true")
+    docs_list.add_argument(
+        "--hidden",
+        action="store_true",
+        help="list the products shoppers never see (drafts, archived, not published) instead",
+    )
     docs_list.set_defaults(handler=_cmd_docs_list)
     docs_delete = docs_commands.add_parser("delete", help="remove a document and its chunks")
     docs_delete.add_argument("doc_id", metavar="ID")
@@ -107,6 +112,15 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--label", default="", help="a name stored in the report, e.g. before")
     evaluate.add_argument(
         "--out", type=Path, metavar="FILE", help="also write the JSON report here"
+    )
+    evaluate.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="evaluate against a fresh temporary store holding only this file (repeat for "
+        "several, ingested together; a PrestaShop combinations CSV is joined with the "
+        "products CSV beside it) instead of the configured store; removed afterwards",
     )
     evaluate.add_argument("--json", action="store_true", help="print the JSON report")
     evaluate.set_defaults(handler=_cmd_eval)
@@ -206,9 +220,18 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs_list(args: argparse.Namespace) -> int:
-    docs = _service().documents()
+    from shopbot.hidden_products import hidden_products, products_note, statuses_by_document
+
+    service = _service()
+    docs = service.documents()
+    hidden = hidden_products(service.store)
+    if args.hidden:
+        return _print_hidden(hidden, args.json)
+    statuses = statuses_by_document(hidden)
     if args.json:
-        print(json.dumps([d.to_dict() for d in docs], indent=2))
+        print(json.dumps(
+            [{**d.to_dict(), "hidden": dict(statuses.get(d.doc_id, {}))} for d in docs], indent=2
+        ))
         return 0
     if not docs:
         print("No documents. Add some with: python -m shopbot ingest PATH")
@@ -225,7 +248,8 @@ def _cmd_docs_list(args: argparse.Namespace) -> int:
                 d.doc_id,
                 d.source,
                 d.kind,
-                str(d.products),
+                # "4 (2 hidden: 1 draft, 1 archived)": counted, never offered to shoppers.
+                products_note(d.products, statuses.get(d.doc_id)),
                 str(d.chunks),
                 d.ingested_at,
                 format_time(d.last_updated),
@@ -239,6 +263,20 @@ def _cmd_docs_list(args: argparse.Namespace) -> int:
             "review",
         ),
         rows,
+    )
+    return 0
+
+
+def _print_hidden(hidden: Sequence[Any], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([p.to_dict() for p in hidden], indent=2))
+        return 0
+    if not hidden:
+        print("No hidden products: shoppers can be offered every product in the store.")
+        return 0
+    _print_table(
+        ("id", "title", "status", "source"),
+        [(p.id, p.title, p.status_word, p.source) for p in hidden],
     )
     return 0
 
@@ -444,8 +482,12 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from shopbot.evaluation import QuestionFileError, format_table, load_questions, run_eval
-    from shopbot.generators import GeneratorUnavailable, UnknownGenerator
+    from shopbot.evaluation import (
+        CatalogFileError,
+        QuestionFileError,
+        load_questions,
+        temporary_catalog,
+    )
 
     if args.k < 1 or (args.limit is not None and args.limit < 1):
         print("error: --k and --limit must be at least 1", file=sys.stderr)
@@ -457,16 +499,42 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 2
     if args.limit:
         questions = questions[: args.limit]
+    if args.catalog:
+        try:
+            with temporary_catalog(args.catalog) as catalog:
+                for note in catalog.notes:
+                    print(f"note: {note}", file=sys.stderr)
+                for r in catalog.results:
+                    print(f"{r.status:<9}  {r.source}  {r.products} products", file=sys.stderr)
+                return _run_eval(args, catalog.service, questions, catalog.summary())
+        except CatalogFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     service = _service()
     if service.store.count_chunks() == 0:
         print(
             f"error: the catalog in {service.settings.data_dir} is empty; ingest the catalog the "
-            "questions are about first (`python -m shopbot ingest catalog/` for the demo set)",
+            "questions are about first (`python -m shopbot ingest catalog/` for the demo set), "
+            "or name the catalog files with --catalog",
             file=sys.stderr,
         )
         return 1
+    return _run_eval(args, service, questions)
+
+
+def _run_eval(
+    args: argparse.Namespace,
+    service: CatalogService,
+    questions: Sequence[Any],
+    catalog: list[dict[str, Any]] | None = None,
+) -> int:
+    from shopbot.evaluation import format_table, run_eval
+    from shopbot.generators import GeneratorUnavailable, UnknownGenerator
+
     try:
         report = run_eval(service, questions, generator=args.generator, k=args.k, label=args.label)
+        if catalog is not None:
+            report["catalog"] = catalog
     except UnknownGenerator as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

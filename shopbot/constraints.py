@@ -312,7 +312,7 @@ class Constraints:
         so they are not in it: post-filter with ``matches``."""
         conditions: list[dict[str, Any]] = [{"kind": "product"}]
         if self.price_min is not None:
-            conditions.append({"price": {"$gte": float(self.price_min)}})
+            conditions.append({"price_max": {"$gte": float(self.price_min)}})
         if self.price_max is not None:
             conditions.append({"price": {"$lte": float(self.price_max)}})
         if self.brands:
@@ -321,10 +321,8 @@ class Constraints:
             conditions.append({"category_path": {"$in": sorted(self.category_paths)}})
         elif self.categories:
             conditions.append({"category": {"$in": sorted(self.categories)}})
-        if self.in_stock is True:
-            conditions.append({"stock": {"$gt": 0}})
-        elif self.in_stock is False:
-            conditions.append({"stock": {"$lte": 0}})
+        if self.in_stock is not None:
+            conditions.append({"in_stock": self.in_stock})
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
     def matches(self, meta: Mapping[str, Any], text: str = "") -> bool:

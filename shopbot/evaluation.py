@@ -8,7 +8,8 @@ A question set is a JSONL file, one question per line::
      "expected_sources": [],                               # documents (file names) instead
      "aliases": {"RL-JKT-021": ["cloudburst-3l-rain-jacket.html"]},  # other keys of an id
      "constraints": {"category": "Jackets & Apparel", "keyword": "waterproof", "price_max": 150},
-     "facts": ["$149.00"]}                                 # strings the answer must contain
+     "facts": ["$149.00"],                                 # strings the answer must contain
+     "absent": ["$179.00"]}                                # strings it must NOT contain
 
 Metrics (per question, then averaged over the questions they apply to, overall and per kind):
 
@@ -17,8 +18,9 @@ Top k
     slot, as they fill one card in the chat; each other passage fills one.
 Recall@k
     hits / min(k, |targets|), where targets are ``expected_ids`` + ``expected_sources`` and a
-    target is hit when a top-k source has it as its id or its source file (or one of the
-    target's ``aliases``). With one target this is "is it in the top k"; for a filter question
+    target is hit when a top-k source has it as its id, one of its product's variant SKUs
+    (``Source.skus``: a question set may name a variant, e.g. ``MH01-XS-Black``) or its
+    source file (or one of the target's ``aliases``). With one target this is "is it in the top k"; for a filter question
     with many matching products it asks for k of them. Over questions with targets.
 Hit@k
     1 when at least one target is in the top k. Over questions with targets.
@@ -28,12 +30,26 @@ Filter precision
     scores 0. Records are looked up by product id in the store (metadata and record text),
     not in the demo catalog's data, so the same check works for any shop's labelled set.
 Fact accuracy
-    1 when the answer contains every expected fact, over questions with facts. Prices
-    ("$1,299.00") are compared as amounts, so "$1299" or "1,299.00 USD" count; other facts
-    are compared case-insensitively with whitespace and dashes normalised.
+    1 when the answer contains every expected fact and none of the ``absent`` strings, over
+    questions with facts or absent strings (a question with only ``absent``, e.g. "the
+    hidden Canvas Tote must not be offered", counts too). Prices ("$1,299.00") are compared
+    as amounts, so "$1299" or "1,299.00 USD" count; a bare amount ("15.00") is compared as
+    an amount too, to the answer's prices and bare amounts. Other strings are compared
+    case-insensitively with whitespace and dashes normalised, as substrings, except a short
+    token of at most 3 letters or digits (a size "M", "XL", "34"), which must stand as a
+    word of its own ("M" is not found in "Medium" nor "34" in "$34.00"). ``absent``
+    strings are matched exactly as facts are: an absent "$28.00" fails an answer saying
+    "28 USD".
 Latency
     Seconds to answer the scored (last) turn, p50 and p95 over all questions (after one
     untimed warm-up question that loads the models).
+
+A temporary catalog (``python -m shopbot eval --catalog FILE [--catalog FILE ...]``): the
+questions are asked of a fresh store under a temporary data dir holding only those files,
+ingested together by the normal pipeline through the service; the dir is removed afterwards.
+A PrestaShop combinations CSV cannot be ingested alone (it lists sizes and colours, not
+products), so it is joined with the PrestaShop products CSV given beside it into one
+two-sheet workbook (products first, as a shop owner would upload them) in the temporary dir.
 
 Constraint keys: price_min / price_max (inclusive, in the shop's currency), category (equal to
 the record's category, a segment of its category path, its Type / subcategory, or one of
@@ -48,19 +64,33 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
+import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from shopbot.ingest import IngestResult
     from shopbot.retrieval import Source
     from shopbot.service import CatalogService
+    from shopbot.settings import Settings
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1] / "bench" / "eval_questions.jsonl"
-KINDS = ("fact", "filter", "sort", "follow_up", "comparison", "sku", "policy", "not_sold")
+# Questions about products with variants (bench/variant_questions*.jsonl): a variant's
+# price, the options offered, a variant's stock, sale prices, products the shop hides (or
+# sells only as a variant of another), names that carry an attribute ("2-pack", "v-neck").
+VARIANT_KINDS = (
+    "variant_price", "options", "variant_stock", "sale", "hidden", "name_with_attribute"
+)
+KINDS = ("fact", "filter", "sort", "follow_up", "comparison", "sku", "policy", "not_sold",
+         *VARIANT_KINDS)
 CONSTRAINT_KEYS = frozenset(
     {"price_min", "price_max", "category", "brand", "colour", "size", "in_stock", "keyword", "sort"}
 )
@@ -75,11 +105,19 @@ _PATH_SPLIT = re.compile(r"\s*(?:\||>|/)\s*")
 _PRICE = re.compile(
     r"(?:[$€£]\s?(\d[\d,]*(?:\.\d+)?))|(?:(\d[\d,]*(?:\.\d+)?)\s?(?:USD|EUR|GBP)\b)"
 )
+# A bare amount with two decimals ("15.00"), compared as an amount.
+_BARE_AMOUNT = re.compile(r"(?<![\d.,])(\d[\d,]*\.\d{2})(?![\d])")
+# A fact this short is a token ("M", "XL", "34"), found only as a word of its own.
+_SHORT_TOKEN = re.compile(r"[a-z0-9]{1,3}")
 _DASHES = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " "})
 
 
 class QuestionFileError(ValueError):
     """The question file is missing or a line of it is not a valid question."""
+
+
+class CatalogFileError(ValueError):
+    """A ``--catalog`` file is missing, cannot be paired, or failed to ingest."""
 
 
 # -- questions ---------------------------------------------------------------------------
@@ -95,6 +133,7 @@ class Question:
     aliases: Mapping[str, Sequence[str]] = field(default_factory=dict)
     constraints: Mapping[str, Any] = field(default_factory=dict)
     facts: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()  # strings the answer must not contain
 
     @property
     def question(self) -> str:
@@ -127,6 +166,10 @@ class Question:
             )
         if "sort" in constraints and constraints["sort"] not in SORTS:
             raise QuestionFileError(f"'sort' must be one of {SORTS}")
+        for name in ("facts", "absent"):
+            values = data.get(name) or []
+            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+                raise QuestionFileError(f"'{name}' must be a list of non-empty strings")
         return cls(
             id=str(data.get("id") or ""),
             kind=kind,
@@ -136,6 +179,7 @@ class Question:
             aliases={k: tuple(v) for k, v in (data.get("aliases") or {}).items()},
             constraints=constraints,
             facts=tuple(data.get("facts") or ()),
+            absent=tuple(data.get("absent") or ()),
         )
 
 
@@ -248,6 +292,16 @@ def violations(product: ProductFacts, constraints: Mapping[str, Any]) -> list[st
     return broken
 
 
+def products_by_source(service: CatalogService) -> dict[str, int]:
+    """How many distinct products the store holds from each source file."""
+    ids: dict[str, set[str]] = {}
+    for _chunk_id, _text, meta in service.store.iter_chunks(where={"kind": "product"}):
+        product_id = str(meta.get("product_id") or "")
+        if product_id:
+            ids.setdefault(str(meta.get("source", "")), set()).add(product_id)
+    return {source: len(found) for source, found in sorted(ids.items())}
+
+
 def product_index(service: CatalogService) -> dict[str, ProductFacts]:
     """Every product record in the store, by product id (the first chunk of each)."""
     index: dict[str, ProductFacts] = {}
@@ -262,8 +316,10 @@ def product_index(service: CatalogService) -> dict[str, ProductFacts]:
 
 
 def source_keys(source: Source | Mapping[str, Any]) -> set[str]:
+    """What a target may name to hit ``source``: its id, its product's variant SKUs, its file."""
     get = source.get if isinstance(source, Mapping) else (lambda k, d="": getattr(source, k, d))
-    return {str(get("id", "")), str(get("source", ""))} - {""}
+    skus = get("skus", None) or ()  # absent on sources from before products had variants
+    return {str(get("id", "")), str(get("source", "")), *(str(s) for s in skus)} - {""}
 
 
 def top_slots(sources: Sequence[Any], k: int) -> list[Any]:
@@ -312,25 +368,38 @@ def _get(source: Any, key: str) -> Any:
     return source.get(key) if isinstance(source, Mapping) else getattr(source, key, None)
 
 
+def _amount(text: str) -> float:
+    return round(float(text.replace(",", "")), 2)
+
+
 def _prices(text: str) -> set[float]:
-    found = set()
-    for match in _PRICE.finditer(text):
-        found.add(round(float((match.group(1) or match.group(2)).replace(",", "")), 2))
-    return found
+    return {_amount(m.group(1) or m.group(2)) for m in _PRICE.finditer(text)}
 
 
 def fact_present(fact: str, answer: str) -> bool:
-    """``fact`` is in ``answer``: a price as an amount, anything else as normalised text."""
-    wanted = _prices(fact)
-    if wanted and _PRICE.fullmatch(fact.strip()):
-        return wanted <= _prices(answer)
-    return _norm(fact) in _norm(answer)
+    """``fact`` is in ``answer``: a price as an amount, a short token as a word of its own,
+    anything else as normalised text."""
+    fact = fact.strip()
+    if _PRICE.fullmatch(fact):
+        return _prices(fact) <= _prices(answer)
+    if _BARE_AMOUNT.fullmatch(fact):
+        found = _prices(answer) | {_amount(m.group(1)) for m in _BARE_AMOUNT.finditer(answer)}
+        return _amount(fact) in found
+    wanted, text = _norm(fact), _norm(answer)
+    if _SHORT_TOKEN.fullmatch(wanted):
+        # not inside a word, nor a number's part ("34" of "$34.00" or "134")
+        token = rf"(?<![\w$€£])(?<!\d[.,]){re.escape(wanted)}(?!\w)(?![.,]\d)"
+        return re.search(token, text) is not None
+    return wanted in text
 
 
 def facts_correct(question: Question, answer: str) -> bool | None:
-    if not question.facts:
+    """Every fact present and no absent string present; None when the question has neither."""
+    if not question.facts and not question.absent:
         return None
-    return all(fact_present(f, answer) for f in question.facts)
+    return all(fact_present(f, answer) for f in question.facts) and not any(
+        fact_present(a, answer) for a in question.absent
+    )
 
 
 def _mean(values: Iterable[float | bool | None]) -> float | None:
@@ -359,6 +428,121 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "latency_p50_s": round(statistics.median(latencies), 4) if latencies else None,
         "latency_p95_s": _percentile(latencies, 0.95),
     }
+
+
+# -- a temporary catalog -----------------------------------------------------------------
+
+
+@dataclass
+class TemporaryCatalog:
+    service: CatalogService
+    results: list[IngestResult]
+    notes: list[str]  # what was done to the files before ingesting them
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [
+            {"source": r.source, "status": r.status, "products": r.products, "chunks": r.chunks}
+            for r in self.results
+        ]
+
+
+def _csv_header(path: Path) -> list[str]:
+    from shopbot.ingest.fields import clean_cell
+    from shopbot.ingest.tabular import read_csv
+
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        return []
+    # the first 64 KiB hold the header; a cut last line does not matter
+    with path.open("rb") as handle:
+        rows = read_csv(handle.read(65536))[0].rows
+    first = next((row for row in rows if any(clean_cell(v) for v in row)), [])
+    return [clean_cell(v) for v in first]
+
+
+def _write_workbook(sheets: Sequence[tuple[str, Path]], out: Path) -> None:
+    """CSV files as the sheets of one XLSX, cells kept as text (the importers parse them)."""
+    from openpyxl import Workbook
+
+    from shopbot.ingest.tabular import read_csv
+
+    book = Workbook(write_only=True)
+    for title, path in sheets:
+        sheet = book.create_sheet(title[:31])
+        for row in read_csv(path.read_bytes())[0].rows:
+            sheet.append([str(v) if v is not None else None for v in row])
+    book.save(out)
+
+
+def prepare_catalog_files(paths: Sequence[Path | str], workdir: Path) -> tuple[list[Path], list[str]]:
+    """The files to ingest for ``paths``, and notes on what was changed: a PrestaShop
+    combinations CSV is joined with the PrestaShop products CSV among ``paths`` into one
+    two-sheet workbook in ``workdir`` (products first). Raises CatalogFileError for a
+    missing file or a combinations CSV with no single products CSV to join."""
+    from shopbot.ingest.platforms import prestashop
+
+    files = [Path(p) for p in paths]
+    missing = [str(p) for p in files if not p.exists()]
+    if missing:
+        raise CatalogFileError(f"catalog file(s) not found: {', '.join(missing)}")
+    headers = {p: _csv_header(p) if p.is_file() else [] for p in files}
+    combinations = [p for p in files if headers[p] and prestashop.matches_combinations(headers[p])]
+    if not combinations:
+        return files, []
+    products = [
+        p for p in files if p not in combinations and headers[p] and prestashop.matches(headers[p])
+    ]
+    if len(products) != 1:
+        raise CatalogFileError(
+            f"{', '.join(p.name for p in combinations)}: a PrestaShop combinations CSV joins "
+            f"its products CSV, so give exactly one PrestaShop products CSV beside it "
+            f"(found {len(products)}); or join them yourself in one workbook, products first"
+        )
+    product_file = products[0]
+    workbook = workdir / f"{product_file.stem}.xlsx"
+    _write_workbook(
+        [("products", product_file), *((f"combinations{i or ''}", c) for i, c in enumerate(combinations))],
+        workbook,
+    )
+    note = (
+        f"{product_file.name} and {', '.join(c.name for c in combinations)} joined as the "
+        f"sheets of {workbook.name} (products first): a combinations file is not ingested alone"
+    )
+    skip = {product_file, *combinations}
+    kept = [workbook if p == product_file else p for p in files if p == product_file or p not in skip]
+    return kept, [note]
+
+
+@contextmanager
+def temporary_catalog(
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    embeddings: Embeddings | None = None,
+    skip_failed: bool = False,
+) -> Iterator[TemporaryCatalog]:
+    """A fresh embedded store in a temporary data dir holding only ``paths``, ingested
+    together through the service; everything is removed on exit. ``settings`` (default: the
+    configured ones) give everything but the data dir and the store. Raises CatalogFileError
+    when a file is missing or fails to ingest (with ``skip_failed``: only when none
+    ingests; the failures are then in the results and the notes)."""
+    from shopbot.service import CatalogService
+    from shopbot.settings import get_settings
+
+    base = settings or get_settings()
+    workdir = Path(tempfile.mkdtemp(prefix="shopbot-eval-"))
+    try:
+        files, notes = prepare_catalog_files(paths, workdir)
+        temp_settings = base.model_copy(
+            update={"data_dir": workdir / "data", "chroma_host": None, "seed_demo_catalog": False}
+        )
+        service = CatalogService(temp_settings, embeddings=embeddings)
+        results = service.ingest(files)
+        failed = [f"{r.source}: {r.error}" for r in results if not r.ok]
+        if failed and (not skip_failed or len(failed) == len(results)):
+            raise CatalogFileError("catalog file(s) failed to ingest: " + "; ".join(failed))
+        notes += [f"not ingested, left out: {f}" for f in failed]
+        yield TemporaryCatalog(service, results, notes)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -399,6 +583,7 @@ def run_eval(
                 "filter_precision": filter_precision(q, top, products, k),
                 "facts_ok": facts_correct(q, answer.text),
                 "missing_facts": [f for f in q.facts if not fact_present(f, answer.text)],
+                "present_absent": [a for a in q.absent if fact_present(a, answer.text)],
                 "top_ids": [s.id for s in top],
                 "answer": answer.text,
                 "latency_s": round(latency, 4),

@@ -224,7 +224,17 @@ class Product:
             lines.extend(_variant_line(v) for v in self.variants[:MAX_VARIANT_LINES])
             if len(self.variants) > MAX_VARIANT_LINES:
                 lines.append(f"(and {len(self.variants) - MAX_VARIANT_LINES} more variants)")
-        lines.append(f"SKU: {self.id}")
+        elif self.variants:
+            only = self.variants[0]
+            if only.barcode:
+                lines.append(f"Barcode: {only.barcode}")
+            if only.weight_grams is not None and not any(
+                option_kind(name).startswith("weight") for name in self.attributes
+            ):
+                lines.append(f"Weight: {only.weight_grams:g} g")
+        if self.id not in self.skus:
+            lines.append(f"Product ID: {self.id}")
+        lines.append(f"SKU: {', '.join(self.skus[:MAX_VARIANT_LINES]) or self.id}")
         return "\n".join(lines)
 
     def to_metadata(self) -> dict[str, Any]:
@@ -250,6 +260,9 @@ class Product:
         quantity = self.quantity()
         if quantity is not None:
             meta["stock"] = quantity
+        available = self.available()
+        if available is not None:
+            meta["in_stock"] = available
         return {k: v for k, v in meta.items() if v != ""}
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,6 +5,9 @@ import io
 import json
 
 import pytest
+from dataclasses import dataclass
+
+from shopbot.products import Product
 from openpyxl import Workbook
 
 from shopbot.ingest import IngestError
@@ -50,8 +53,29 @@ def messy_export() -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@dataclass
+class Row:
+    """One single-variant product as its row said it: SKU, price and stock are its
+    variant's."""
+
+    product: Product
+
+    def __getattr__(self, name):
+        variant = self.product.variants[0]
+        if name == "id":
+            return variant.sku or self.product.id
+        if name == "stock":
+            return variant.quantity
+        if name in ("price", "currency"):
+            return getattr(variant, name)
+        return getattr(self.product, name)
+
+    def to_text(self):
+        return self.product.to_text()
+
+
 def records(tables):
-    return [record for record, _ in products_from_tables(tables, "USD", "doc")]
+    return [Row(product) for product, _ in products_from_tables(tables, "USD", "doc")]
 
 
 def test_messy_csv_export_gives_one_clean_record_per_row():
