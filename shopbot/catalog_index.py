@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shopbot.constraints import Constraints, Facets, norm, tokens
+from shopbot.product_names import TitleIndex
 from shopbot.products import Product
 
 if TYPE_CHECKING:
@@ -346,6 +347,11 @@ class _Snapshot:
                 return None  # how Chroma treats a missing key under $ne is not mirrored
             equal = column.codes == column.code_of.get(value, -2)
             return equal if op == "$eq" else ~equal
+        if op in ("$eq", "$ne") and isinstance(value, bool):
+            if not column.types <= {bool} or (op == "$ne" and not column.present.all()):
+                return None
+            equal = column.present & (column.values == value)
+            return equal if op == "$eq" else ~equal
         compare = {"$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less,
                    "$lte": np.less_equal}.get(op)
         if compare is None or type(value) not in (int, float):
@@ -421,64 +427,6 @@ class _Column:
         self.numbers = np.array(
             [float(v) if type(v) in (int, float) else np.nan for v in values], dtype=np.float64
         )
-
-
-class TitleIndex:
-    """Product titles as token sequences, to spot a product named in a question."""
-
-    def __init__(self, titles: Sequence[tuple[str, str]]) -> None:
-        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        self.order = {product_id: i for i, (product_id, _) in reversed(list(enumerate(titles)))}
-        for product_id, title in titles:
-            words = tuple(tokens(title))
-            if not words:
-                continue
-            # The full title, and the title without its last word ("Alpine 2" for "Alpine 2
-            # Tent") when what is left is still a name of two words or more.
-            for variant in {words, words[:-1]}:
-                if len(variant) >= 2 or variant == words:
-                    self.by_first.setdefault(variant[0], []).append((variant, product_id))
-        for entries in self.by_first.values():
-            entries.sort(key=lambda e: -len(e[0]))
-
-    def find(self, question: str, ties: str = "all") -> list[str]:
-        """Ids of the titles spelled out in ``question``, in its order. Where one phrase
-        fits several titles ("Alpine 2": the Tent and the Footprint), ``ties="all"`` keeps
-        every one and ``ties="first"`` the first in the order the index was given."""
-        return [pid for pid, _ in self._matches(tokens(question), ties)]
-
-    def spans(self, question: str) -> list[tuple[int, int]]:
-        """Where ``question`` spells out a product name: (start, end) character offsets."""
-        from shopbot.constraints import word_spans
-
-        found = word_spans(question)
-        words = [w for w, _, _ in found]
-        return [(found[i][1], found[i + size - 1][2]) for _, (i, size) in self._matches(words)]
-
-    def _matches(self, words: list[str], ties: str = "all") -> list[tuple[str, tuple[int, int]]]:
-        """(id, (first word, word count)) of every title ``words`` spell out."""
-        found: list[tuple[str, tuple[int, int]]] = []
-        i = 0
-        while i < len(words):
-            size, matched = 0, []
-            for variant, product_id in self.by_first.get(words[i], ()):
-                if size and len(variant) < size:
-                    break  # entries are longest first: only equally long names tie
-                if tuple(words[i : i + len(variant)]) != variant:
-                    continue
-                # "Alpine 2" must not be found in "Alpine 20", nor a one-word title in a
-                # sentence (too weak a signal).
-                following = words[i + len(variant)] if i + len(variant) < len(words) else ""
-                if following.isdigit() or (len(variant) == 1 and len(words) > 1):
-                    continue
-                size = len(variant)
-                matched.append(product_id)
-            if ties == "first":
-                matched = sorted(matched, key=self.order.__getitem__)[:1]
-            known = {p for p, _ in found}
-            found.extend((p, (i, size)) for p in matched if p not in known)
-            i += max(size, 1)
-        return found
 
 
 def _newer(a: Chunk, b: Chunk) -> bool:

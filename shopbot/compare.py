@@ -1,23 +1,29 @@
 """Product comparisons built from the catalog records, not from generated text.
 
 ``compared_names("compare the Alpine 2 and the Summit Expedition 4")`` -> the two name phrases;
-``resolve_products(store, names)`` -> the stored product record each phrase names (by SKU or by
-title); ``Comparison.from_records(records)`` -> a table whose columns are the products and whose
-rows (price, brand, category, stock, then the attributes the records share) hold the records'
-own values. ``comparison_for_question(store, question)`` does all three for the chat.
+``resolve_products(store, names)`` -> the stored product record each phrase names (by the SKU
+of the product or of one of its variants, or by title: shopbot.product_names);
+``Comparison.from_records(records)`` -> a table whose columns are the products and whose rows
+(price, brand, category, stock, a row per option kind, weight, then the attributes the records
+share) hold the records' own values, read through the typed product (shopbot.products) as
+they are now. ``comparison_for_question(store, question)`` does all three for the chat.
+Hidden products (drafts, archived, unpublished) are never resolved nor shown.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from shopbot.constraints import tokens
+from shopbot.product_names import NamedProduct, TitleIndex
+from shopbot.products import Product
+from shopbot.vocabulary import format_price_range, option_kind
 
 Record = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store returns them
 
@@ -91,8 +97,6 @@ _LEADING = re.compile(
     r"which\s+should\s+i\s+(?:get|buy)[:,]?|compare|between)\s+",
     re.I,
 )
-# Id-like tokens (letters/digits in dash- or dot-separated parts with a digit): "RL-TNT-001".
-_SKU = re.compile(r"(?<![\w-])(?=[\w.-]*\d)[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)+(?![\w-])")
 
 
 def _clean_phrase(phrase: str) -> str:
@@ -161,125 +165,52 @@ def compared_names(question: str) -> list[str] | None:
 
 # --------------------------------------------------------------------------- resolution
 
-# Words a phrase may carry that never name a product.
-_STOP = {
-    "the", "a", "an", "my", "your", "our", "this", "that", "these", "those", "one", "new",
-    "model", "version", "of", "in", "for", "and", "or", "with", "what", "which", "do", "you",
-    "think", "about", "is", "are", "it", "i", "me", "ridgeline's", "please",
-}
+
+def _newer(a: tuple[str, dict[str, Any]], b: tuple[str, dict[str, Any]]) -> bool:
+    """Whether record ``a`` (chunk id, metadata) is newer than ``b``: the later upload wins."""
+    return (str(a[1].get("updated_at") or ""), a[0]) > (str(b[1].get("updated_at") or ""), b[0])
 
 
-@dataclass
-class _Entry:
-    product_id: str
-    title: str
-    title_tokens: frozenset[str]
-    category_tokens: frozenset[str]
-    is_record: bool  # a product record (else: a product page or spec sheet only)
+def _build_title_index(chunks: Iterable[Record]) -> TitleIndex:
+    """The names of every product shoppers may see: each product record's (its newest, when
+    two files hold one) and, for a product known only from its page or spec sheet, the
+    page's. Hidden products (drafts, archived, unpublished) are left out, and so are the
+    pages of a hidden product: no phrase or SKU resolves to one."""
+    records: dict[str, tuple[str, dict[str, Any]]] = {}
+    pages: dict[str, dict[str, Any]] = {}
+    for chunk_id, _, meta in chunks:
+        product_id = str(meta.get("product_id") or "")
+        if not product_id:
+            continue
+        if meta.get("kind") == "product":
+            held = records.get(product_id)
+            if held is None or _newer((chunk_id, meta), held):
+                records[product_id] = (chunk_id, meta)
+        elif meta.get("title"):
+            pages.setdefault(product_id, meta)
+    named: list[NamedProduct] = []
+    owned: set[str] = set()  # lower-cased ids and SKUs of every record, shown or not
+    for product_id, (_, meta) in records.items():
+        product = Product.from_metadata(meta)
+        if product is None:
+            continue
+        skus = tuple(dict.fromkeys([product_id, *product.skus]))
+        owned.update(s.lower() for s in skus)
+        if meta.get("visible") is False:
+            continue
+        named.append(NamedProduct(product_id, product.title, skus, " ".join(product.categories)))
+    for product_id, meta in pages.items():
+        if product_id.lower() in owned:
+            continue  # a page of a product that has a record (or of a hidden one)
+        kind = " ".join(str(meta.get(key) or "") for key in ("category_path", "category"))
+        named.append(NamedProduct(product_id, str(meta["title"]), (product_id,), kind,
+                                  is_record=False))
+    return TitleIndex(named)
 
 
-@dataclass
-class _TitleIndex:
-    fingerprint: tuple[Any, ...]
-    entries: list[_Entry] = field(default_factory=list)
-    by_id: dict[str, int] = field(default_factory=dict)  # upper-cased id -> entry
-    postings: dict[str, list[int]] = field(default_factory=dict)
-    weights: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, fingerprint: tuple[Any, ...], chunks: Iterable[Record]) -> _TitleIndex:
-        index = cls(fingerprint)
-        for _, _, meta in chunks:
-            product_id = str(meta.get("product_id") or "")
-            title = str(meta.get("title") or "")
-            if not product_id or not title:
-                continue
-            is_record = meta.get("kind") == "product"
-            known = index.by_id.get(product_id.upper())
-            if known is not None and (index.entries[known].is_record or not is_record):
-                continue
-            category = " ".join(
-                str(meta.get(key) or "") for key in ("category_path", "category")
-            )
-            entry = _Entry(
-                product_id, title, frozenset(tokens(title)), frozenset(tokens(category)), is_record
-            )
-            if known is None:
-                index.by_id[product_id.upper()] = len(index.entries)
-                index.entries.append(entry)
-            else:  # a product record replaces what a page said about the same product
-                index.entries[known] = entry
-        for number, entry in enumerate(index.entries):
-            for token in entry.title_tokens:
-                index.postings.setdefault(token, []).append(number)
-        total = len(index.entries) + 1
-        index.weights = {
-            token: math.log(total / (len(found) + 0.5)) + 0.5
-            for token, found in index.postings.items()
-        }
-        return index
-
-    def weight(self, token: str) -> float:
-        return self.weights.get(token, 1.0)
-
-    def resolve(self, phrase: str) -> str | None:
-        """The id of the product the phrase names, or None."""
-        for sku in _SKU.findall(phrase):
-            if (number := self.by_id.get(sku.upper())) is not None:
-                return self.entries[number].product_id
-        if (number := self.by_id.get(phrase.strip().upper())) is not None:
-            return self.entries[number].product_id
-        wanted = [t for t in dict.fromkeys(tokens(phrase)) if t not in _STOP]
-        if not wanted:
-            return None
-        wanted_set = set(wanted)
-        total = sum(self.weight(t) for t in wanted)
-        numbers = {t for t in wanted if t.isdigit()}
-        candidates = {n for t in wanted for n in self.postings.get(t, ())}
-        ranked: list[tuple[tuple[float, ...], str, str, bool]] = []  # (rank, title, id, whole)
-        for number in candidates:
-            entry = self.entries[number]
-            title = entry.title_tokens
-            if numbers - title:
-                continue  # "Alpine 5" is not the Alpine 2
-            matched = wanted_set & title
-            # At least one matched word must name the product, not its kind ("tent").
-            if not any(not t.isdigit() and t not in entry.category_tokens for t in matched):
-                continue
-            gained = sum(self.weight(t) for t in matched)
-            if gained / total < 0.6:
-                continue
-            # ...and much of what names it: "down" is not the "Ember Down Vest". A model
-            # number left out counts half ("Stormline jacket" is the Stormline 2.5L).
-            naming = {t for t in title if t.isdigit() or t not in entry.category_tokens}
-            naming_weight = sum(
-                self.weight(t) * (0.5 if t.isdigit() and t not in matched else 1.0)
-                for t in naming
-            )
-            named = sum(self.weight(t) for t in naming & matched)
-            if naming and named / naming_weight < 0.34:
-                continue
-            extra = sum(
-                self.weight(t) * (0.1 if t in entry.category_tokens else 0.35)
-                for t in title - wanted_set
-            )
-            score = gained - sum(self.weight(t) for t in wanted_set - title) - extra
-            if score < 0.5:
-                continue
-            whole = naming <= matched
-            rank = (score, entry.is_record, -len(title))
-            ranked.append((rank, entry.title, entry.product_id, whole))
-        if not ranked:
-            return None
-        ranked.sort(key=lambda r: (tuple(-x for x in r[0]), r[1]))
-        best = ranked[0]
-        # "the Alpine" fits the Alpine 1, 2 and 3 Tents about equally: no guessing.
-        if len(ranked) > 1 and not best[3] and best[0][0] - ranked[1][0][0] < 1.0:
-            return None
-        return best[2]
-
-
-_INDEXES: weakref.WeakKeyDictionary[Any, _TitleIndex] = weakref.WeakKeyDictionary()
+_INDEXES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], TitleIndex]] = (
+    weakref.WeakKeyDictionary()
+)
 _INDEX_LOCK = threading.Lock()
 
 
@@ -289,23 +220,25 @@ def _fingerprint(store: Any) -> tuple[Any, ...]:
     return store.registry_signature()
 
 
-def title_index(store: Any) -> _TitleIndex:
-    """The store's product titles, indexed once and rebuilt when its content changes."""
+def title_index(store: Any) -> TitleIndex:
+    """The names of the store's products (:class:`shopbot.product_names.TitleIndex`), built
+    once and rebuilt when its content changes."""
     fingerprint = _fingerprint(store)
     with _INDEX_LOCK:
-        index = _INDEXES.get(store)
-        if index is not None and index.fingerprint == fingerprint:
-            return index
-    index = _TitleIndex.build(fingerprint, store.iter_chunks(batch=1000))
+        held = _INDEXES.get(store)
+        if held is not None and held[0] == fingerprint:
+            return held[1]
+    index = _build_title_index(store.iter_chunks(batch=1000))
     with _INDEX_LOCK:
-        _INDEXES[store] = index
+        _INDEXES[store] = (fingerprint, index)
     return index
 
 
 def resolve_products(store: Any, names: Sequence[str]) -> list[Record | None]:
-    """The stored record each name phrase (a title, part of one, or a SKU) names, in order;
-    None for a phrase no product matches. A product known only from its page or spec sheet
-    gets a record merged from those passages."""
+    """The stored record each name phrase (a title, part of one, a misspelt one, or the SKU
+    of the product or of one of its variants) names, in order; None for a phrase no product
+    shoppers may see matches. A product known only from its page or spec sheet gets a
+    record merged from those passages."""
     index = title_index(store)
     ids = [index.resolve(name) for name in names]
     found = [i for i in dict.fromkeys(ids) if i]
@@ -314,18 +247,27 @@ def resolve_products(store: Any, names: Sequence[str]) -> list[Record | None]:
 
 
 def _records_for(store: Any, product_ids: Sequence[str]) -> dict[str, Record]:
-    chunks = store.get_chunks({"product_id": {"$in": list(product_ids)}})
-    records: dict[str, Record] = {}
-    passages: dict[str, list[Record]] = {}
-    for chunk_id, text, meta in sorted(chunks, key=lambda c: c[0]):
+    """The record of each product id shoppers may see (the newest, when two files hold
+    one); for a product without one, a record merged from its page or spec sheet."""
+    rows = store.get_chunks(
+        {"$and": [{"kind": "product"}, {"product_id": {"$in": list(product_ids)}}]}
+    )
+    newest: dict[str, Record] = {}
+    for chunk_id, text, meta in rows:
         product_id = str(meta.get("product_id"))
-        if meta.get("kind") == "product":
-            records.setdefault(product_id, (chunk_id, text, meta))
-        else:
-            passages.setdefault(product_id, []).append((chunk_id, text, meta))
+        held = newest.get(product_id)
+        if held is None or _newer((chunk_id, meta), (held[0], held[2])):
+            newest[product_id] = (chunk_id, text, meta)
+    records = {i: r for i, r in newest.items() if r[2].get("visible") is not False}
+    missing = [i for i in product_ids if i not in newest]
+    if not missing:
+        return records
+    passages: dict[str, list[Record]] = {}
+    for chunk_id, text, meta in sorted(store.get_chunks({"product_id": {"$in": missing}}),
+                                       key=lambda c: c[0]):
+        if meta.get("kind") != "product":
+            passages.setdefault(str(meta.get("product_id")), []).append((chunk_id, text, meta))
     for product_id, found in passages.items():
-        if product_id in records:
-            continue
         # Prefer the product page (one document) over a spec sheet; keep one document.
         found.sort(key=lambda c: (c[2].get("file_kind") != "html", c[0]))
         doc_id = found[0][2].get("doc_id")
@@ -342,18 +284,18 @@ def _records_for(store: Any, product_ids: Sequence[str]) -> dict[str, Record]:
 _HEADER_KEYS = {"brand", "category", "price", "stock", "sku", "availability", "title", "name",
                 "description", "id", "url", "product url", "image", "type", "producttype",
                 "subcategory", "handle", "tags", "status"}
-# Attribute names that are the same fact under different spellings across files.
+# Attribute names that are the same fact under different spellings across files (option
+# and attribute names by what they mean: shopbot.vocabulary.option_kind).
 _KEY_ALIASES = {
     "variant grams": "weight", "grams": "weight", "weight g": "weight", "weight grams": "weight",
-    "colours": "colour", "color": "colour", "colors": "colour", "colourway": "colour",
-    "sizes": "size",
-    "materials": "material",
 }
 _LABELS = {"weight": "Weight", "colour": "Colour", "size": "Size", "material": "Material"}
 _UNIT_IN_NAME = re.compile(r"\s*(?:\(([^)]{1,8})\)|_(g|kg|l|mm|cm|m|oz|lb)$)\s*$", re.I)
 _UNIT_WORDS = {"grams": "g", "variant grams": "g"}
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _ATTRIBUTE_LINE = re.compile(r"^\s*([A-Za-z][\w /&()'-]{0,39}?)\s*:\s*(\S.*?)\s*$")
+#: Variants named in one cell at most ("S, M and 3 more out of stock").
+MAX_NAMED_VARIANTS = 3
 
 
 def _is_export_column(name: str) -> bool:
@@ -364,7 +306,8 @@ def _is_export_column(name: str) -> bool:
 
 def _attribute_key(name: str) -> tuple[str, str | None]:
     """("Weight (g)") -> ("weight", "g"): the key rows are merged on, and a unit the name
-    carries (added to bare numbers, so "580" reads "580 g")."""
+    carries (added to bare numbers, so "580" reads "580 g"). "Colours", "Color" and "Farbe"
+    are one key, "colour", as an option of that name is."""
     unit = None
     lowered = name.strip().lower()
     if match := _UNIT_IN_NAME.search(lowered):
@@ -372,12 +315,13 @@ def _attribute_key(name: str) -> tuple[str, str | None]:
         lowered = lowered[: match.start()]
     lowered = re.sub(r"[_\s]+", " ", lowered).strip()
     unit = unit or _UNIT_WORDS.get(lowered)
-    key = _KEY_ALIASES.get(lowered, lowered)
+    kind = option_kind(lowered)
+    key = kind if kind in _LABELS else _KEY_ALIASES.get(lowered, lowered)
     return key, unit
 
 
 def _attribute_lines(text: str, description: str) -> list[tuple[str, str]]:
-    """The "Name: value" pairs of a record's text, in order. A line of "Name: value."
+    """The "Name: value" pairs of a page's text, in order. A line of "Name: value."
     sentences (a product page's spec paragraph) and "a: 1; b: 2" values (a specs column) are
     split; a description's sentences are not attributes, even with a colon inside."""
     if description:
@@ -412,7 +356,9 @@ def _header_value(pairs: Sequence[tuple[str, str]], *names: str) -> str | None:
 
 
 @dataclass
-class _Product:
+class _Column:
+    """One product as a column of the table."""
+
     id: str
     title: str
     url: str
@@ -422,60 +368,159 @@ class _Product:
     category: str | None
     stock: str | None
     attributes: dict[str, tuple[str, str]]  # key -> (label, value), in the record's order
+    skus: list[str] = field(default_factory=list)
 
 
-def _product(record: Any) -> _Product:
+def _column(record: Any, now: datetime) -> _Column:
+    """A column from a store record (chunk id, text, metadata) or a retrieval Source."""
     if isinstance(record, (tuple, list)):
         chunk_id, text, meta = record
         meta = dict(meta or {})
-    else:  # a retrieval Source (with its text)
-        chunk_id, text = record.id, record.text
-        meta = {
-            "product_id": record.id, "title": record.title, "price": record.price,
-            "currency": record.currency, "brand": record.brand, "category": record.category,
-            "stock": record.stock, "url": record.url, "source": record.source,
-        }
-    text = str(text or "")
-    pairs = _attribute_lines(text, str(meta.get("description") or ""))
-    price = _header_value(pairs, "price")
-    if price is None and isinstance(meta.get("price"), (int, float)):
-        from shopbot.vocabulary import format_price
+        product = Product.from_metadata(meta)
+        is_record = meta.get("kind") == "product"
+        url, source = str(meta.get("url") or ""), str(meta.get("source") or "")
+        title = str(meta.get("title") or meta.get("doc_title") or "")
+    else:  # a retrieval Source
+        chunk_id, text, product = record.id, record.text, record.product
+        is_record = record.kind == "product"
+        url, source, title = record.url, record.source, record.title
+    if product is not None and is_record:
+        return _typed_column(product, url, source, now)
+    return _page_column(product, str(chunk_id), str(text or ""), title, url, source)
 
-        price = format_price(float(meta["price"]), meta.get("currency"))
-    stock = meta.get("stock")
-    if isinstance(stock, (int, float)) and not isinstance(stock, bool):
-        stock_text = f"{int(stock)} in stock" if stock > 0 else "Out of stock"
-    else:
+
+def _typed_column(product: Product, url: str, source: str, now: datetime) -> _Column:
+    """A product record's column, from its variants as they are ``now``: the price (range,
+    and now / was during a sale), stock, a row per option kind, and the weight."""
+    attributes: dict[str, tuple[str, str]] = {}
+    for name in product.options:
+        values = product.option_values(name)
+        if values:
+            key, _ = _attribute_key(name)
+            attributes.setdefault(key, (_LABELS.get(key) or name, ", ".join(values)))
+    weight = _weight_cell(product)
+    if weight:
+        attributes.setdefault("weight", ("Weight", weight))
+    category_words = set(tokens(product.category_path))
+    for name, value in product.attributes.items():
+        _add_attribute(attributes, name, value, category_words)
+    return _Column(
+        id=product.id,
+        title=product.title,
+        url=product.url or url,
+        source=source,
+        price=_price_cell(product, now),
+        brand=product.brand or None,
+        category=product.category_path or None,
+        stock=_stock_cell(product),
+        attributes=attributes,
+        skus=product.skus,
+    )
+
+
+def _page_column(
+    product: Product | None, chunk_id: str, text: str, title: str, url: str, source: str
+) -> _Column:
+    """The column of a product known only from its page or spec sheet: what the page says."""
+    pairs = _attribute_lines(text, product.description if product is not None else "")
+    price = _header_value(pairs, "price")
+    if price is None and product is not None and product.price() is not None:
+        price = product.price_text()
+    stock_text = _stock_cell(product) if product is not None else None
+    if stock_text is None:
         stated = _header_value(pairs, "stock", "availability")
         if stated and stated.strip().lower() in {"out of stock", "sold out", "0"}:
             stock_text = "Out of stock"
         else:
             stock_text = stated
-    category = _header_value(pairs, "category") or meta.get("category_path") or meta.get("category")
+    category = _header_value(pairs, "category") or (product.category_path if product else "")
     category_words = set(tokens(str(category or "")))
     attributes: dict[str, tuple[str, str]] = {}
     for name, value in pairs:
-        key, unit = _attribute_key(name)
-        if key in _HEADER_KEYS or (_is_export_column(name) and key != "weight"):
-            continue
-        if key not in _LABELS and set(tokens(value)) <= category_words:
-            continue  # "Type: Backpacking Tents" repeats the category
-        if unit and _NUMBER.match(value):
-            value = f"{value} {unit}"
-        label = _LABELS.get(key) or (name[:1].upper() + name[1:]).replace("_", " ")
-        attributes.setdefault(key, (label, value))
-    title = str(meta.get("title") or meta.get("doc_title") or text.split("\n", 1)[0])
-    return _Product(
-        id=str(meta.get("product_id") or chunk_id),
-        title=title,
-        url=str(meta.get("url") or ""),
-        source=str(meta.get("source") or ""),
+        _add_attribute(attributes, name, value, category_words)
+    product_id = product.id if product is not None and product.id else chunk_id
+    return _Column(
+        id=product_id,
+        title=title or (product.title if product else "") or text.split("\n", 1)[0],
+        url=url,
+        source=source,
         price=price,
-        brand=_header_value(pairs, "brand") or meta.get("brand") or None,
+        brand=_header_value(pairs, "brand") or (product.brand if product else "") or None,
         category=str(category) if category else None,
         stock=stock_text,
         attributes=attributes,
+        skus=[product_id],
     )
+
+
+def _add_attribute(
+    attributes: dict[str, tuple[str, str]], name: str, value: str, category_words: set[str]
+) -> None:
+    key, unit = _attribute_key(name)
+    if key in _HEADER_KEYS or (_is_export_column(name) and key != "weight"):
+        return
+    if key not in _LABELS and set(tokens(value)) <= category_words:
+        return  # "Type: Backpacking Tents" repeats the category
+    if unit and _NUMBER.match(value):
+        value = f"{value} {unit}"
+    label = _LABELS.get(key) or (name[:1].upper() + name[1:]).replace("_", " ")
+    attributes.setdefault(key, (label, value))
+
+
+def _price_cell(product: Product, now: datetime) -> str | None:
+    """"$45.00–$52.00"; during a sale "$39.00, was $49.00 (until 1 March 2027)", or for a sale
+    on some variants only "$39.00–$52.00 (Teal on sale: $39.00, was $49.00)"."""
+    found = product.price_range(now)
+    if found is None:
+        return None
+    text = product.price_text(now)
+    on_sale = product.on_sale(now)
+    if not on_sale:
+        return text
+    currency = product.currency
+    was = sorted(v.compare_at_price for v in on_sale if v.compare_at_price is not None)
+    was_text = format_price_range(was[0], was[-1], currency)
+    ends = {v.sale_ends for v in on_sale}
+    until = ""
+    if len(ends) == 1 and (end := ends.pop()) is not None:
+        until = f" (until {end.strftime('%d %B %Y').lstrip('0')})"
+    priced = [v for v in product.variants if v.current_price(now) is not None]
+    if len(on_sale) == len(priced):
+        return f"{text}, was {was_text}{until}"
+    sale = sorted(v.price for v in on_sale if v.price is not None)
+    return (f"{text} ({_variant_labels(on_sale)} on sale: "
+            f"{format_price_range(sale[0], sale[-1], currency)}, was {was_text}){until}")
+
+
+def _stock_cell(product: Product) -> str | None:
+    """"18 in stock", "In stock", "Out of stock", and the variants sold out when others are
+    not ("12 in stock (L / Moss out of stock)"); None when the record does not say."""
+    available = product.available()
+    if available is None:
+        return None
+    if not available:
+        return "Out of stock"
+    quantity = product.quantity()
+    text = f"{quantity} in stock" if quantity else "In stock"
+    sold_out = [v for v in product.variants if v.available() is False]
+    if sold_out and product.has_options:
+        text += f" ({_variant_labels(sold_out)} out of stock)"
+    return text
+
+
+def _weight_cell(product: Product) -> str | None:
+    weights = sorted({v.weight_grams for v in product.variants if v.weight_grams})
+    if not weights:
+        return None
+    if len(weights) == 1:
+        return f"{weights[0]:g} g"
+    return f"{weights[0]:g}–{weights[-1]:g} g"
+
+
+def _variant_labels(variants: Sequence[Any]) -> str:
+    labels = [v.label() for v in variants[:MAX_NAMED_VARIANTS]]
+    more = len(variants) - MAX_NAMED_VARIANTS
+    return ", ".join(labels) + (f" and {more} more" if more > 0 else "")
 
 
 @dataclass
@@ -483,7 +528,7 @@ class Comparison:
     """Products side by side: one column per product, one row per fact, every value as the
     catalog record states it (None where a record does not say)."""
 
-    products: list[dict[str, str]]  # {"id", "title", "url", "source"}
+    products: list[dict[str, Any]]  # {"id", "title", "url", "source", "skus"}
     table: list[tuple[str, list[str | None]]]  # (row label, one value per product)
     missing: list[str] = field(default_factory=list)  # name phrases no product matched
 
@@ -494,10 +539,13 @@ class Comparison:
         missing: Sequence[str] = (),
         max_attributes: int = MAX_ATTRIBUTES,
     ) -> Comparison:
-        """From product records: store (id, text, metadata) tuples or retrieval Sources."""
-        products: list[_Product] = []
+        """From product records: store (id, text, metadata) tuples or retrieval Sources.
+        Prices and stock are read from each product's variants as they are now (a sale
+        that has ended is not shown)."""
+        now = datetime.now(timezone.utc)
+        products: list[_Column] = []
         for record in records:
-            product = _product(record)
+            product = _column(record, now)
             if all(p.id != product.id for p in products):
                 products.append(product)
         table: list[tuple[str, list[str | None]]] = [
@@ -515,7 +563,9 @@ class Comparison:
             label = next(p.attributes[key][0] for p in products if key in p.attributes)
             table.append((label, [p.attributes.get(key, (label, None))[1] for p in products]))
         shown = [
-            {"id": p.id, "title": p.title, "url": p.url, "source": p.source} for p in products
+            {"id": p.id, "title": p.title, "url": p.url, "source": p.source,
+             "skus": list(p.skus)}
+            for p in products
         ]
         return cls(products=shown, table=table, missing=list(missing))
 
@@ -525,15 +575,25 @@ class Comparison:
         return [(label, list(values)) for label, values in self.table]
 
     def columns(self) -> list[str]:
-        """Column headers: the product titles, with the SKU added where two titles repeat."""
+        """Column headers: the product titles, with the id added where two titles repeat."""
         titles = [p["title"] for p in self.products]
         return [
             f"{p['title']} ({p['id']})" if titles.count(p["title"]) > 1 else p["title"]
             for p in self.products
         ]
 
+    def column_of(self, product_id: str) -> int:
+        """The column of the product with this id, or with a variant of this SKU."""
+        for i, p in enumerate(self.products):
+            if p["id"] == product_id:
+                return i
+        wanted = product_id.lower()
+        return next(i for i, p in enumerate(self.products)
+                    if wanted in (s.lower() for s in p.get("skus", [])))
+
     def value(self, label: str, product_id: str) -> str | None:
-        column = next(i for i, p in enumerate(self.products) if p["id"] == product_id)
+        """The cell of row ``label`` for a product, by its id or one of its SKUs."""
+        column = self.column_of(product_id)
         return next(values[column] for row, values in self.table if row == label)
 
     def summary(self) -> str:
@@ -584,10 +644,13 @@ class Comparison:
 
 
 def compare_ids(store: Any, product_ids: Sequence[str]) -> Comparison:
-    """The comparison of products picked by id (the app's "Compare" action on cards)."""
-    records = _records_for(store, list(dict.fromkeys(product_ids)))
-    found = [records[i] for i in dict.fromkeys(product_ids) if i in records]
-    return Comparison.from_records(found)
+    """The comparison of products picked by id or SKU (the app's "Compare" action on cards).
+    Products shoppers may not see are left out."""
+    index = title_index(store)
+    ids = [index.product_for(i) for i in dict.fromkeys(product_ids)]
+    wanted = [i for i in dict.fromkeys(ids) if i]
+    records = _records_for(store, wanted) if wanted else {}
+    return Comparison.from_records(records[i] for i in wanted if i in records)
 
 
 def comparison_for_question(store: Any, question: str) -> Comparison | None:

@@ -8,6 +8,12 @@ the sources. Then, for each value:
 
 - a value found in the text of a source the sentence cites (or of the product it is about)
   is supported and left alone: "$14.95 express shipping [3]" from shipping.docx is fine;
+- a product's prices and stock come from its typed record (``Source.product``), as they are
+  now: a variant's price or stock is right only for that variant ("the jacket in M costs
+  $52" only if the M costs $52), a price stated without naming a variant must be one of its
+  variants' current prices, a sale price is right only while the sale lasts (and the price
+  it was, only as what it was: "was $49"), and "out of stock" / "in stock" must fit the
+  variants named (or the product, when none is);
 - a wrong price, stock level or spec of exactly one record is replaced by the record's
   value ("$299.00" -> "$349.00", formatted as the record's price is everywhere else);
 - a wrong value that cannot be tied to one record (a price in a sentence citing two products
@@ -30,9 +36,13 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from shopbot.product_names import NamedProduct, TitleIndex
+
 if TYPE_CHECKING:
+    from shopbot.products import Product, Variant
     from shopbot.retrieval import Source
 
 log = logging.getLogger(__name__)
@@ -89,6 +99,19 @@ _STOCK = re.compile(
     re.I,
 )
 _OUT_OF_STOCK = re.compile(r"\b(?:out of stock|sold out)\b", re.I)
+# "is in stock", "are available": said of a product or of the variants the clause names.
+_IN_STOCK = re.compile(
+    r"\b(?:is|are)\s+(?:still\s+|currently\s+|now\s+)?(?:in stock|available)\b"
+    r"(?!\s*(?:\(|in\b|from\b|for\b|on\b|to\b|colou?rs?\b|sizes?\b|options?\b))",
+    re.I,
+)
+# Words before an amount that make it the price something was before a sale ("was $49").
+_WAS_BEFORE = re.compile(
+    r"\b(?:was|were|regular(?:ly)?(?:\s+price)?|normal(?:ly)?(?:\s+price)?|usual(?:ly)?|"
+    r"original(?:ly)?(?:\s+price)?|full\s+price|compare[ds]?(?:\s+at)?|list\s+price|"
+    r"down\s+from|reduced\s+from|instead\s+of|rrp|msrp)\b[^.$€£\d]{0,12}$",
+    re.I,
+)
 
 # Words that make an amount something other than a product's price.
 _LIMIT_BEFORE = re.compile(
@@ -182,17 +205,71 @@ class _Verdict:
     flag: str | None = None  # why the sentence is flagged
 
 
-class FactChecker:
-    """Checks the sentences of answers generated from ``sources`` (numbered from 1)."""
+@dataclass(frozen=True)
+class _About:
+    """Where a stated value sits: its sentence (as written, and with product names and
+    citations blanked), its clause, and its offsets."""
 
-    def __init__(self, sources: Sequence[Source]) -> None:
+    sentence: str
+    masked: str
+    window: str
+    start: int
+    end: int
+
+    def subject(self) -> str:
+        """What a stock phrase is said of: the list after it ("out of stock: L, XL"), else
+        its clause before it ("M (out of stock)", "the M in Black is in stock")."""
+        after = re.match(r"\s*:\s*([^.;\n]*)", self.masked[self.end :])
+        if after:
+            return after.group(1)
+        before = self.masked[: self.start].rstrip(" (")
+        breaks = list(_CLAUSE_BREAK.finditer(before))
+        return before[breaks[-1].end() :] if breaks else before
+
+    def variants(self, product: Product, subject: str = "") -> list[Variant]:
+        """The variants of ``product`` the value is about: those whose SKU the sentence
+        holds, else those whose option values ``subject``, the clause, or else the sentence
+        names ("the jacket in M / Black"); [] when it names none."""
+        if not product.has_options:
+            return []
+        lowered = self.sentence.lower()
+        by_sku = [
+            v for v in product.variants
+            if v.sku and v.sku.lower() != product.id.lower()
+            and re.search(rf"(?<![\w-]){re.escape(v.sku.lower())}(?![\w-])", lowered)
+        ]
+        if by_sku:
+            return by_sku
+        for text in (subject, self.window, self.masked):
+            found = product.variants_named(text) if text.strip() else []
+            if found:
+                return found
+        return []
+
+
+class FactChecker:
+    """Checks the sentences of answers generated from ``sources`` (numbered from 1), against
+    their products as they are at ``now`` (default: when it is made)."""
+
+    def __init__(self, sources: Sequence[Source], now: datetime | None = None) -> None:
         self.sources = list(sources)
-        # One entry per product (a product may come as its CSV row, page and spec sheet).
+        self.now = now or datetime.now(timezone.utc)
+        # One entry per product (a product may come as its record, page and spec sheet),
+        # keyed by its record's id: a page that names the product by a variant's SKU
+        # ("RL-TNT-001") belongs to the record that has that variant.
+        owner: dict[str, str] = {}
+        for source in self.sources:
+            if source.kind == "product" and source.product is not None:
+                for sku in source.skus:
+                    owner.setdefault(sku.lower(), source.id)
+        self._key: dict[int, str] = {}
         self.products: dict[str, list[Source]] = {}
         for source in self.sources:
             if _is_product(source):
-                self.products.setdefault(source.id, []).append(source)
-        self._names = self._product_names()
+                key = owner.get(source.id.lower(), source.id)
+                self._key[id(source)] = key
+                self.products.setdefault(key, []).append(source)
+        self._names = self._name_index()
         self._money_cache: dict[int, list[_Money]] = {}
         self._quantity_cache: dict[int, list[_Quantity]] = {}
 
@@ -247,6 +324,8 @@ class FactChecker:
                 taken.append((start, end))
         for m in _OUT_OF_STOCK.finditer(masked):
             claims.append((m.start(), m.end(), "out", None))
+        for m in _IN_STOCK.finditer(masked):
+            claims.append((m.start(), m.end(), "in", None))
         for m in _QUANTITY.finditer(masked):
             quantity = _quantity_of(m)
             if quantity is not None and not _overlaps(quantity.start, quantity.end, taken):
@@ -259,12 +338,15 @@ class FactChecker:
         for start, end, kind, claim in sorted(claims, key=lambda c: c[0]):
             refs, support = self._referents(start, end, citations, mentions)
             window = _window(masked, start, end)
+            about = _About(sentence, masked, window, start, end)
             if kind == "price":
-                verdict = self._check_price(claim, refs, support, masked, window)
+                verdict = self._check_price(claim, refs, support, masked, window, about)
             elif kind == "stock":
-                verdict = self._check_stock(claim, refs, support)
+                verdict = self._check_stock(claim, refs, support, about)
             elif kind == "out":
-                verdict = self._check_out_of_stock(refs)
+                verdict = self._check_out_of_stock(refs, about)
+            elif kind == "in":
+                verdict = self._check_in_stock(refs, about)
             else:
                 verdict = self._check_spec(claim, refs, support, window)
             if verdict is None:
@@ -301,7 +383,7 @@ class FactChecker:
             local = [c for c in citations if c[1] <= start][-1]
         if local is not None:
             cited = [self.sources[n - 1] for n in local[2] if 1 <= n <= len(self.sources)]
-            refs = list(dict.fromkeys(s.id for s in cited if _is_product(s)))
+            refs = list(dict.fromkeys(self._key[id(s)] for s in cited if _is_product(s)))
             if not refs:
                 refs = list(dict.fromkeys(pid for _, _, pid in mentions))
         else:
@@ -324,32 +406,67 @@ class FactChecker:
     # -- prices -----------------------------------------------------------------------------
 
     def _check_price(
-        self, claim: _Money, refs: list[str], support: list[Source], masked: str, window: str
+        self,
+        claim: _Money,
+        refs: list[str],
+        support: list[Source],
+        masked: str,
+        window: str,
+        about: _About,
     ) -> _Verdict | None:
         if _LIMIT_BEFORE.search(masked[max(0, claim.start - 30) : claim.start]):
             return None  # "under $200", "orders over $75": a limit, not a price
-        if any(self._supports_money(s, claim) for s in support):
+        typed = self._typed_products(refs)
+        was = bool(_WAS_BEFORE.search(masked[max(0, claim.start - 40) : claim.start]))
+        known: set[float] = set()
+        for product in typed.values():
+            pool = about.variants(product) or product.variants
+            if _fits_price(claim, pool, was, product.currency, self.now):
+                return None
+            known |= _prices_of(product, self.now)
+        # A price the typed record knows (another variant's, a sale's that has ended) was
+        # judged above: no text may support it.
+        stated = round(claim.value, 2) in known
+        if not stated and any(self._supports_money(s, claim, typed) for s in support):
             return None
-        records = [self._record(pid) for pid in refs]
-        priced = [r for r in records if r.price is not None]
+        untyped = [self._record(pid) for pid in refs if pid not in typed]
+        priced = [r for r in untyped if r.price is not None]
         if any(_same_price(claim, r) for r in priced):
             return None
-        if _FEE_WORDS.search(window):
+        if _FEE_WORDS.search(window) and not stated:
             # A fee or a threshold of a policy: right only if some source says it.
-            if any(self._supports_money(s, claim) for s in self.sources):
+            if any(self._supports_money(s, claim, typed) for s in self.sources):
                 return None
             return _Verdict(flag=f"{claim.text} is in no source")
-        if len(priced) == 1 and len(refs) == 1:
-            from shopbot.vocabulary import format_price
+        from shopbot.vocabulary import format_price
 
+        if len(refs) == 1 and refs[0] in typed:
+            product = typed[refs[0]]
+            named = about.variants(product)
+            prices = sorted({p for v in named or product.variants
+                             if (p := v.current_price(self.now)) is not None})
+            if len(prices) == 1:
+                return _Verdict(format_price(prices[0], product.currency), self._record(refs[0]),
+                                "price")
+            which = f"the {_labels(named)} of " if named else ""
+            return _Verdict(flag=f"price {claim.text} is no price of {which}{refs[0]}")
+        if len(priced) == 1 and len(refs) == 1:
             record = priced[0]
             return _Verdict(format_price(record.price, record.currency), record, "price")
         if not refs and any(self._supports_money(s, claim) for s in self.sources):
             return None  # about no product in particular, and some source says it
         return _Verdict(flag=f"price {claim.text} matches none of {refs or 'the sources'}")
 
-    def _supports_money(self, source: Source, claim: _Money) -> bool:
-        if source.price is not None and _same_price(claim, source):
+    def _supports_money(
+        self, source: Source, claim: _Money, typed: dict[str, Product] | None = None
+    ) -> bool:
+        """Whether ``source`` states the amount. A source about a product whose typed record
+        is among ``typed`` does not vouch for that product's prices: its record does."""
+        product = (typed or {}).get(self._key.get(id(source), ""))
+        if product is not None:
+            if round(claim.value, 2) in _prices_of(product, self.now):
+                return False
+        elif source.price is not None and _same_price(claim, source):
             return True
         return any(
             abs(m.value - claim.value) < 0.005 and m.currency == claim.currency
@@ -365,27 +482,76 @@ class FactChecker:
 
     # -- stock ------------------------------------------------------------------------------
 
-    def _check_stock(self, claim: int, refs: list[str], support: list[Source]) -> _Verdict | None:
-        records = [self._record(pid) for pid in refs]
+    def _check_stock(
+        self, claim: int, refs: list[str], support: list[Source], about: _About
+    ) -> _Verdict | None:
+        typed = self._typed_products(refs)
+        counted: dict[str, int | None] = {}  # what each typed product's claim should say
+        for pid, product in typed.items():
+            named = about.variants(product, about.subject())
+            pool = named or product.variants
+            counts = [v.quantity for v in pool if v.quantity is not None]
+            if not counts:
+                continue
+            total = sum(max(c, 0) for c in counts) if len(counts) == len(pool) else None
+            allowed = set(counts) | {total}
+            if not named:
+                allowed.add(product.quantity())
+            if claim in allowed:
+                return None
+            counted[pid] = total if named else product.quantity()
+        records = [self._record(pid) for pid in refs if pid not in typed]
         known = [r for r in records if r.stock is not None]
         if any(r.stock == claim for r in known):
             return None
         for source in support:
+            if self._key.get(id(source)) in typed and source.kind == "product":
+                continue  # a typed record's stock was judged above, variant by variant
             for m in _STOCK.finditer(source.text or source.snippet):
                 if int(m.group("num") or m.group("num2")) == claim:
                     return None
-        if not known:
+        if not known and not counted:
             return None  # the records say nothing about stock: nothing to check against
-        if len(refs) == 1 and known[0].stock > 0:
+        if len(refs) == 1 and refs[0] in counted:
+            value = counted[refs[0]]
+            if value is not None and value > 0:
+                return _Verdict(str(value), self._record(refs[0]), "stock")
+        elif len(refs) == 1 and known and known[0].stock > 0:
             return _Verdict(str(known[0].stock), known[0], "stock")
         return _Verdict(flag=f"stock {claim} matches none of {refs}")
 
-    def _check_out_of_stock(self, refs: list[str]) -> _Verdict | None:
+    def _check_out_of_stock(self, refs: list[str], about: _About) -> _Verdict | None:
         if len(refs) != 1:
+            return None
+        product = self._typed(refs[0])
+        if product is not None:
+            named = about.variants(product, about.subject())
+            if named:
+                available = [v for v in named if v.available() is True]
+                if available:
+                    return _Verdict(flag=f"{_labels(available)} of {refs[0]} is in stock")
+                return None
+            if product.available() is True:
+                return _Verdict(flag=f"{refs[0]} is in stock")
             return None
         record = self._record(refs[0])
         if record.stock is not None and record.stock > 0:
             return _Verdict(flag=f"{record.id} is in stock ({record.stock})")
+        return None
+
+    def _check_in_stock(self, refs: list[str], about: _About) -> _Verdict | None:
+        """"The M is in stock": wrong when the variants named (or, naming none, the product)
+        are out of stock. Only typed records say this per variant."""
+        if len(refs) != 1:
+            return None
+        product = self._typed(refs[0])
+        if product is None:
+            return None
+        named = about.variants(product, about.subject())
+        states = [v.available() for v in named] if named else [product.available()]
+        if states and all(s is False for s in states):
+            which = f"the {_labels(named)} of " if named else ""
+            return _Verdict(flag=f"{which}{refs[0]} is out of stock")
         return None
 
     # -- specs ------------------------------------------------------------------------------
@@ -459,37 +625,34 @@ class FactChecker:
         sources = self.products[pid]
         return next((s for s in sources if s.kind == "product"), sources[0])
 
-    def _product_names(self) -> list[tuple[re.Pattern[str], str | None]]:
-        """(pattern, product id) for each product's title, SKU, and shortened title with a
-        number in it ("Alpine 2" for "Alpine 2 Tent"), longest first. A short name that fits
-        several products names none of them (id None), but is still masked so its number
-        is not read as a value ("Cloudburst 3L" is no 3 litres)."""
-        names: dict[str, set[str]] = {}
-        for pid in self.products:
-            record = self._record(pid)
-            names.setdefault(pid.lower(), set()).add(pid)
-            words = record.title.split()
-            for n in range(len(words), 0, -1):
-                short = " ".join(words[:n])
-                if n == len(words) or (n > 1 and any(ch.isdigit() for ch in short)):
-                    names.setdefault(short.lower(), set()).add(pid)
-        ordered = sorted(names.items(), key=lambda item: len(item[0]), reverse=True)
-        return [
-            (
-                re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I),
-                next(iter(pids)) if len(pids) == 1 else None,
-            )
-            for name, pids in ordered
-        ]
+    def _typed(self, pid: str) -> Product | None:
+        """The typed product of ``pid``'s record, with its variants; None for a product
+        known only from a page, or a source without one."""
+        record = self._record(pid)
+        product = record.product
+        if record.kind != "product" or product is None or not product.variants:
+            return None
+        return product
+
+    def _typed_products(self, refs: list[str]) -> dict[str, Product]:
+        return {pid: product for pid in refs if (product := self._typed(pid)) is not None}
+
+    def _name_index(self) -> TitleIndex:
+        """The names of the sources' products (shopbot.product_names): title, shortened
+        title ("Alpine 2"), the record's id and every SKU of its variants and pages."""
+        entries = []
+        for pid, sources in self.products.items():
+            skus = [pid]
+            for source in sources:
+                skus.extend(source.skus if source.product is not None else [source.id])
+            entries.append(NamedProduct(pid, self._record(pid).title, tuple(dict.fromkeys(skus))))
+        return TitleIndex(entries)
 
     def _mentions(self, sentence: str) -> list[tuple[int, int, str | None]]:
-        """Product names in the sentence, longest match first, without overlaps."""
-        found: list[tuple[int, int, str | None]] = []
-        for pattern, pid in self._names:
-            for m in pattern.finditer(sentence):
-                if not _overlaps(m.start(), m.end(), [(s, e) for s, e, _ in found]):
-                    found.append((m.start(), m.end(), pid))
-        return sorted(found)
+        """Product names in the sentence, longest match first, without overlaps. A short
+        name that fits several products names none of them (id None), but is still masked
+        so its number is not read as a value ("Cloudburst 3L" is no 3 litres)."""
+        return self._names.mentions(sentence)
 
 
 def check_answer(text: str, sources: Sequence[Source]) -> CheckResult:
@@ -652,6 +815,34 @@ def _money_of(m: re.Match[str]) -> _Money | None:
         code = m.group("code")
         currency = _WORD_CURRENCY.get(code.lower(), code.upper())
     return _Money(m.start(), m.end(), m.group(0), _number(number), currency)
+
+
+def _fits_price(
+    claim: _Money, pool: Sequence[Variant], was: bool, currency: str | None, now: datetime
+) -> bool:
+    """Whether ``claim`` is what one of ``pool`` costs at ``now``, or, said as what it
+    ``was``, the price one on sale now had before its sale."""
+    if currency and claim.currency != currency:
+        return False
+    prices = [v.current_price(now) for v in pool]
+    if was:
+        prices += [v.compare_at_price for v in pool if v.sale_active(now)]
+    return any(p is not None and abs(p - claim.value) < 0.005 for p in prices)
+
+
+def _prices_of(product: Product, now: datetime) -> set[float]:
+    """Every amount the product's variants know: prices, sale prices, compare-at prices."""
+    return {
+        round(p, 2)
+        for v in product.variants
+        for p in (v.price, v.compare_at_price, v.current_price(now))
+        if p is not None
+    }
+
+
+def _labels(variants: Sequence[Variant]) -> str:
+    names = [v.label() for v in variants[:3]]
+    return ", ".join(names) + (f" and {len(variants) - 3} more" if len(variants) > 3 else "")
 
 
 def _same_price(claim: _Money, record: Source) -> bool:

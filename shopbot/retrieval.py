@@ -278,8 +278,17 @@ class Retriever:
     # -- the rankings ----------------------------------------------------------------------
 
     def _ranked(self, snap, question, vector, k, constraints, mask) -> list[tuple[str, float | None]]:
-        """Chunk ids by fused rank, with their cosine similarity when the dense side saw them."""
+        """Chunk ids by fused rank, with their cosine similarity when the dense side saw them:
+        enough candidates for ``k`` slots (a product with a record, a spec sheet and a page
+        fills one slot with many chunks; more candidates are drawn then)."""
         n = max(MIN_CANDIDATES, 2 * k)
+        while True:
+            ranked = self._fused(snap, question, vector, n, constraints, mask)
+            if n >= len(snap) or _slot_count(snap, ranked) > k or n >= 8 * max(k, 1):
+                return ranked
+            n *= 2
+
+    def _fused(self, snap, question, vector, n, constraints, mask) -> list[tuple[str, float | None]]:
         where = None
         if constraints is not None and constraints.filters:
             # Products that pass the metadata filters, and every passage (post-filtered below).
@@ -375,9 +384,25 @@ class Retriever:
                     note = "closest match" if closest else "does not fit your filters"
                 similarity = 1.0 if member_score is None else member_score
                 source = Source.from_chunk(item.id, item.text, item.meta, similarity)
+                if record is not None and member != record:
+                    # A spec sheet or page names its product by a variant's SKU: it is
+                    # the record's product (one id per product, as cards and answers need).
+                    owner = snap.chunks[record]
+                    source = replace(source, id=owner.product_id, product=owner.product)
                 variants = _fitting_variants(source.product, constraints, item.text)
                 sources.append(replace(source, note=note, variants=variants))
         return sources
+
+
+def _slot_count(snap, ranked: list[tuple[str, float | None]]) -> int:
+    """How many slots (products, other passages) the ranked chunks fill."""
+    keys = set()
+    for chunk_id, _ in ranked:
+        pos = snap.position.get(chunk_id)
+        if pos is not None:
+            owner = snap.record_of[pos]
+            keys.add(int(owner) if owner >= 0 else chunk_id)
+    return len(keys)
 
 
 def _fitting_variants(product: Product | None, constraints: Constraints, text: str) -> tuple[str, ...]:

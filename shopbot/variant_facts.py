@@ -23,8 +23,11 @@ from shopbot.vocabulary import (
 )
 
 _OPTIONS_QUESTION = re.compile(
-    r"\b(?:what|which|any|other|all|list)\b[^?]*\b(?:sizes?|colou?rs?|options?|variants?|"
-    r"styles?|flavou?rs?|lengths?|widths?|capacit(?:y|ies)|shades?|versions?)\b"
+    r"\b(?:what|which|any|other|all|list)\b[^?]*\b(?:sizes|colou?rs|options|variants|"
+    r"styles|flavou?rs|lengths|widths|capacities|shades|versions|size|colou?r)\s+"
+    r"(?:does|do|is|are|can|come|available|options?|choices?|left|in\s+stock)\b"
+    r"|\b(?:what|which|any|other|all|list)\b[^?]*\b(?:sizes|colou?rs|options|variants|"
+    r"styles|flavou?rs|lengths|widths|capacities|shades|versions)\b"
     r"|\bcomes?\s+in\b|\bavailable\s+in\s+(?:what|which|other|any)\b",
     re.I,
 )
@@ -83,7 +86,7 @@ def variant_sentences(
     if asks_sale(question):
         return sale_sentences(product, chosen or product.variants, now)
     if asks_options(question) and not named:
-        return option_sentences(product, question)
+        return option_sentences(product, question)  # [] when it has no such option
     if not chosen or not product.has_options:
         return []
     return chosen_sentences(product, chosen, now, stock_asked=bool(_STOCK_QUESTION.search(question)),
@@ -111,7 +114,7 @@ def chosen_sentences(
             sentences.append(f"The {title} in {names} {verb} {price.replace('–', ' and ')}.")
         on_sale = [v for v in chosen if v.sale_active(now)]
         if on_sale:
-            sentences.append(sale_clause(on_sale, currency))
+            sentences.append(sale_clause(on_sale, currency, named=False))
     available = [v for v in chosen if v.available() is True]
     sold_out = [v for v in chosen if v.available() is False]
     if len(chosen) == 1:
@@ -136,7 +139,9 @@ def option_sentences(product: Product, question: str) -> list[str]:
     (every option when the question names none)."""
     asked = {option_kind(w) for w in _ASKED_WORD.findall(question)}
     asked |= {option_kind(w.rstrip("s")) for w in _ASKED_WORD.findall(question)}
-    names = [n for n in product.options if option_kind(n) in asked] or list(product.options)
+    names = [n for n in product.options if option_kind(n) in asked]
+    if not names and not asked & {"size", "colour"}:
+        names = list(product.options)  # "what options does it come in?"
     sentences = []
     for name in names:
         values = product.option_values(name)
@@ -170,7 +175,8 @@ def sale_sentences(product: Product, variants: list[Variant], now: datetime) -> 
     currency = product.currency
     on_sale = [v for v in variants if v.sale_active(now)]
     if on_sale:
-        return [f"Yes, the {product.title} is on sale. {sale_clause(on_sale, currency)}"]
+        named = len(product.variants) > 1
+        return [f"Yes, the {product.title} is on sale. {sale_clause(on_sale, currency, named)}"]
     prices = sorted({p for v in variants if (p := v.current_price(now)) is not None})
     if not prices:
         return [f"The {product.title} is not on sale."]
@@ -178,12 +184,13 @@ def sale_sentences(product: Product, variants: list[Variant], now: datetime) -> 
             f"{format_price_range(prices[0], prices[-1], currency)}."]
 
 
-def sale_clause(on_sale: list[Variant], currency: str | None) -> str:
+def sale_clause(on_sale: list[Variant], currency: str | None, named: bool = True) -> str:
+    """"Sale price (M / Black): $39.00, was $49.00, until 31 December 2026." ``named``:
+    say which variants (not when the product has only one, or the sentence named them)."""
     first = on_sale[0]
     now_price = format_price(first.price, first.currency or currency)
     was = format_price(first.compare_at_price, first.currency or currency)
-    who = "" if len(on_sale) == 1 and not first.options else (
-        f" ({_labels(on_sale, '')})" if len(on_sale) <= MAX_NAMED else "")
+    who = f" ({_labels(on_sale, '')})" if named and len(on_sale) <= MAX_NAMED else ""
     until = ""
     if first.sale_ends is not None:
         until = f", until {first.sale_ends.strftime('%d %B %Y').lstrip('0')}"

@@ -42,7 +42,9 @@ SENTENCE_CACHE_SIZE = 20_000  # ~60 MB of vectors at most
 LEXICAL_BOOST = 0.1
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
-_LABEL_LINE = re.compile(r"^(SKU|Price|Brand|Category|Availability|Product page|Item No)\b", re.I)
+_LABEL_LINE = re.compile(
+    r"^(SKU|Price|Brand|Category|Availability|Product page|Item No|Product ID|Barcode|Stock|Status|Tags)\b", re.I
+)
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _LISTING = re.compile(
     r"\b(which|options|compare|comparison|cheapest|best|recommend|list|under|"
@@ -260,12 +262,16 @@ class ExtractiveGenerator(Generator):
                 yield " ".join(f"{sentence} [{number}]" for sentence in about_variants)
                 return
         yield _product_sentence(number, record)
+        available = record.product.available() if record.product is not None else None
         if record.stock is not None:
             yield (
                 f" It is in stock ({record.stock} available) [{number}]."
                 if record.stock > 0
                 else f" It is currently out of stock [{number}]."
             )
+        elif available is not None:
+            yield (f" It is in stock [{number}]." if available
+                   else f" It is currently out of stock [{number}].")
         if _only_price_or_stock(question):
             return
         # The sources are already about this product; rank its sentences by what the
@@ -437,7 +443,8 @@ def _product_sentence(number: int, record: Source) -> str:
         if on_sale:
             from shopbot.variant_facts import sale_clause
 
-            sentence += f" [{number}]. {sale_clause(on_sale, product.currency)[:-1]}"
+            named = len(product.variants) > 1
+            sentence += f" [{number}]. {sale_clause(on_sale, product.currency, named)[:-1]}"
     return f"{sentence} [{number}]."
 
 

@@ -22,7 +22,7 @@ NAME = "shopify"
 
 # Normalised header spellings, classic export first, newer export second.
 _HANDLE = ("handle", "urlhandle")
-_BODY = ("bodyhtml", "description")
+_BODY = ("bodyhtml", "body", "description")
 _PUBLISHED = ("published", "publishedononlinestore")
 _SKU = ("variantsku", "sku")
 _PRICE = ("variantprice", "price")
@@ -38,6 +38,23 @@ _VARIANT_FIELDS = _SKU + _PRICE + _COMPARE + _QTY + _GRAMS + _BARCODE + _VARIANT
 
 # "Material (product.metafields.custom.material)": a product attribute.
 _METAFIELD = re.compile(r"^(.+?)\s*\(product\.metafields\.[^)]*\)\s*$")
+# Columns Shopify itself writes (normalised): every other column is the shop's own
+# (a "Material" or "URL" a clerk added), kept as an attribute of the product.
+_URL = ("url", "producturl", "onlinestoreurl")
+_SHOPIFY_COLUMNS = frozenset(
+    _HANDLE + _BODY + _PUBLISHED + _SKU + _PRICE + _COMPARE + _QTY + _TRACKER + _GRAMS
+    + _BARCODE + _VARIANT_IMAGE + _IMAGE + _IMAGE_POSITION + _URL
+    + ("title", "vendor", "productcategory", "type", "tags", "status", "giftcard",
+       "imagealttext", "variantweightunit", "weightunitforvariant", "varianttaxcode",
+       "costperitem", "variantinventorypolicy", "continuesellingwhenoutofstock",
+       "variantfulfillmentservice", "fulfillmentservice", "variantrequiresshipping",
+       "requiresshipping", "varianttaxable", "chargetax", "seotitle", "seodescription",
+       "option1name", "option1value", "option2name", "option2value", "option3name",
+       "option3value", "option1linkedto", "option2linkedto", "option3linkedto")
+)
+_SHOPIFY_PREFIXES = ("googleshopping", "includedunited", "included", "priceinternational",
+                     "priceunited", "compareatpriceunited", "compareatpriceinternational",
+                     "variantimage", "seo")
 # A product without options has one variant whose only option is Title = Default Title.
 _DEFAULT_OPTION = ("title", "default title")
 
@@ -70,7 +87,7 @@ def read(rows: Iterable[Mapping[str, str]], default_currency: str) -> list[Produ
         if draft is None:
             draft = products[handle] = _Draft(handle)
         draft.add(row, default_currency)
-        draft.add_metafields(cells)
+        draft.add_columns(cells)
         last = draft
     return [draft.product() for draft in products.values()]
 
@@ -85,6 +102,7 @@ class _Draft:
         self.images: list[tuple[float, int, str]] = []  # (position, order seen, url)
         self.variants: list[Variant] = []
         self.attributes: dict[str, str] = {}
+        self.url = ""
 
     def add(self, row: Row, currency: str) -> None:
         for key, names in (
@@ -108,15 +126,27 @@ class _Draft:
         if self._is_variant_row(row):
             self.variants.append(self._variant(row, currency))
 
-    def add_metafields(self, cells: Mapping[str, str]) -> None:
-        """Product metafield columns ("Material (product.metafields.custom.material)"):
-        attributes, first non-empty value kept."""
+    def add_columns(self, cells: Mapping[str, str]) -> None:
+        """Product metafield columns ("Material (product.metafields.custom.material)") and
+        columns the shop added itself ("Material", "URL"): attributes (the page address:
+        the product's url), first non-empty value kept."""
         for header, value in cells.items():
-            match = _METAFIELD.match(str(header or ""))
-            if match and match.group(1).strip() not in self.attributes:
+            header = str(header or "").strip()
+            match = _METAFIELD.match(header)
+            if match:
+                name = match.group(1).strip()
+            else:
+                key = normalise_header(header)
+                if key in _URL:
+                    self.url = self.url or text(str(value or ""))
+                    continue
+                if not key or key in _SHOPIFY_COLUMNS or key.startswith(_SHOPIFY_PREFIXES):
+                    continue
+                name = header
+            if name not in self.attributes:
                 value = text(str(value or ""), paragraphs=True)
                 if value:
-                    self.attributes[match.group(1).strip()] = value
+                    self.attributes[name] = value
 
     def _is_variant_row(self, row: Row) -> bool:
         if any(row.get(f"option{n}value") for n in (1, 2, 3)):
@@ -182,6 +212,7 @@ class _Draft:
             brand=fields.get("vendor", ""),
             categories=categories,
             description=text(fields.get("body", ""), paragraphs=True),
+            url=self.url,
             images=images,
             status=status,
             attributes=dict(self.attributes),
