@@ -21,6 +21,7 @@ KIND_BY_SUFFIX = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".xml": "xml",  # a Google Merchant Center feed (RSS 2.0 / Atom)
     ".pdf": "pdf",
     ".docx": "docx",
     ".html": "html",
@@ -29,8 +30,8 @@ KIND_BY_SUFFIX = {
     ".markdown": "md",
     ".txt": "txt",
 }
-TABLE_KINDS = {"csv", "tsv", "xlsx", "json", "jsonl"}
-TEXT_KINDS = {"csv", "tsv", "json", "jsonl", "html", "md", "txt"}
+TABLE_KINDS = {"csv", "tsv", "xlsx", "json", "jsonl", "xml"}
+TEXT_KINDS = {"csv", "tsv", "json", "jsonl", "xml", "html", "md", "txt"}
 _OLD_FORMATS = {
     ".xls": "save it as .xlsx",
     ".doc": "save it as .docx",

@@ -111,7 +111,7 @@ def check_limits(kind: str, data: bytes, limits: Limits) -> None:
         check_text_lines(kind, data, limits)
     elif kind == "html":
         check_html(data, limits)
-    elif kind in ("csv", "tsv", "json", "jsonl"):
+    elif kind in ("csv", "tsv", "json", "jsonl", "xml"):
         from shopbot.ingest.tabular import check_table_size
 
         check_table_size(kind, data, limits)

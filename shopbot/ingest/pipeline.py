@@ -57,7 +57,13 @@ from shopbot.ingest.files import (
     document_id,
     kind_of,
 )
-from shopbot.ingest.tabular import products_from_tables, read_csv, read_json, read_xlsx
+from shopbot.ingest.tabular import (
+    products_from_tables,
+    read_csv,
+    read_json,
+    read_xlsx,
+    read_xml,
+)
 from shopbot.store import DocumentRecord, version_of
 from shopbot.writer_lock import LeaseLost, StoreBusy
 
@@ -431,6 +437,7 @@ class Ingestor:
                 "xlsx": lambda: read_xlsx(data),
                 "json": lambda: read_json(data, lines=False),
                 "jsonl": lambda: read_json(data, lines=True),
+                "xml": lambda: read_xml(data),
             }[kind]()
             chunks = [
                 Chunk(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -133,6 +134,39 @@ def read_json(data: bytes, lines: bool) -> list[Table]:
     return [Table("", [headers, *rows])]
 
 
+_FEED_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
+
+
+def read_xml(data: bytes) -> list[Table]:
+    """A Google Merchant Center feed (RSS 2.0 ``<item>`` or Atom ``<entry>`` with ``g:``
+    fields) as one table: a column per field, a row per item. DTDs and entity definitions
+    are refused (defusedxml), so no feed can expand itself or read local files."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+
+    from shopbot.ingest.platforms.merchant import rows_from_xml
+
+    try:
+        rows = rows_from_xml(data)
+    except DefusedXmlException as exc:
+        raise IngestError(
+            "This XML file declares a DTD or entities, which a product feed never needs "
+            f"({type(exc).__name__}). Export the feed again from the shop."
+        ) from exc
+    except ParseError as exc:
+        raise IngestError(
+            f"The XML is not well-formed ({exc}). Export the feed again from the shop."
+        ) from exc
+    if not rows:
+        raise IngestError(
+            "The XML holds no product items. Expected a Google Merchant Center feed: RSS "
+            "<item> or Atom <entry> elements with g:id, g:title and g:price."
+        )
+    headers = list(dict.fromkeys(key for row in rows for key in row))
+    return [Table("", [headers, *[[row.get(h, "") for h in headers] for row in rows]])]
+
+
 def check_table_size(kind: str, data: bytes, limits: Limits) -> None:
     """Rows and cells of a CSV/TSV/JSON/JSONL file against ``limits`` (XLSX is counted
     while its zip is scanned, see :mod:`shopbot.ingest.limits`). A CSV is counted row by
@@ -140,9 +174,19 @@ def check_table_size(kind: str, data: bytes, limits: Limits) -> None:
     JSON row is an object; its cells, objects x distinct keys, are what the reader builds)."""
     from shopbot.ingest.limits import NON_BLANK_LINE, over_limit
 
-    label = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSONL"}[kind]
+    label = {"csv": "CSV", "tsv": "TSV", "json": "JSON", "jsonl": "JSONL", "xml": "XML"}[kind]
     limit = limits.max_rows
     row_advice = f"Split it into files of at most {limit:,} rows"
+    if kind == "xml":  # items are counted before the feed is parsed
+        from shopbot.ingest.limits import over_limit
+
+        items = sum(1 for _ in islice(_FEED_ITEM.finditer(data), limit + 1))
+        if items > limit:
+            raise over_limit(
+                f"This XML feed has more than {limit:,} items", f"{limit:,}-row", "max_rows",
+                row_advice,
+            )
+        return
     if kind in ("csv", "tsv"):
         rows = cells = 0
         try:
