@@ -165,6 +165,12 @@ else:
             else:
                 st.toast(f"{restored.source}: {restored.error}")
         st.rerun()
+    outdated = service.outdated_documents()
+    if outdated:
+        reindex.warning(
+            f"{len(outdated)} document(s) were read by an older version of shopbot; re-index "
+            "them to get what the new version reads (products with their variants)."
+        )
     if reindex.button("Re-index all documents", icon=":material/refresh:"):
         bar = st.progress(0.0, text="Re-indexing…")
         results = service.reindex_all(

@@ -237,6 +237,7 @@ class _Snapshot:
             c for c in chunks
             if not (c.is_record and c.product_id) or newest[c.product_id] is c
         ]
+        chunks = _variant_updates(chunks)
         # Drafts, archived and hidden products (and passages about them) are for staff
         # only: the Catalog page and `docs list` show them; shoppers never do.
         hidden = {c.product_id for c in chunks if c.is_record and c.hidden}
@@ -427,6 +428,58 @@ class _Column:
         self.numbers = np.array(
             [float(v) if type(v) in (int, float) else np.nan for v in values], dtype=np.float64
         )
+
+
+def _variant_updates(chunks: list[Chunk]) -> list[Chunk]:
+    """One record per SKU across files, variants included: a one-row record (a price list
+    line) whose SKU is a variant of a product another file holds updates that variant when
+    it is the newer upload (its price and stock; the product keeps its options, images and
+    other variants) and is dropped when it is older. Either way shoppers see one product."""
+    import json
+
+    owners: dict[str, Chunk] = {}
+    for chunk in chunks:
+        product = chunk.product if chunk.is_record else None
+        if product is not None and product.has_options:
+            for sku in product.skus:
+                owners.setdefault(sku.lower(), chunk)
+    if not owners:
+        return chunks
+    updates: dict[str, list[Chunk]] = {}  # owner chunk id -> newer one-row records
+    dropped: set[str] = set()
+    for chunk in chunks:
+        if not chunk.is_record or chunk.product_id.lower() not in owners:
+            continue
+        product = chunk.product
+        owner = owners[chunk.product_id.lower()]
+        if owner is chunk or product is None or product.has_options:
+            continue
+        dropped.add(chunk.id)
+        if _newer(chunk, owner):
+            updates.setdefault(owner.id, []).append(chunk)
+    if not dropped:
+        return chunks
+    result = []
+    for chunk in chunks:
+        if chunk.id in dropped:
+            continue
+        if chunk.id in updates:
+            product = Product.from_dict(json.loads(chunk.meta["product"]))
+            for row in sorted(updates[chunk.id], key=lambda c: str(c.meta.get("updated_at"))):
+                update = row.product.variants[0]
+                target = product.variant(row.product_id) or next(
+                    v for v in product.variants if v.sku.lower() == row.product_id.lower())
+                if update.price is not None:
+                    target.price, target.compare_at_price = update.price, update.compare_at_price
+                    target.sale_starts = target.sale_ends = None
+                if update.quantity is not None or update.in_stock is not None:
+                    target.quantity, target.in_stock = update.quantity, update.in_stock
+            meta = {**chunk.meta, **product.to_metadata(),
+                    "updated_at": max(str(c.meta.get("updated_at") or "")
+                                      for c in [chunk, *updates[chunk.id]])}
+            chunk = Chunk(chunk.id, product.to_text(), meta)
+        result.append(chunk)
+    return result
 
 
 def _newer(a: Chunk, b: Chunk) -> bool:

@@ -69,6 +69,12 @@ def _build_parser() -> argparse.ArgumentParser:
     docs_delete = docs_commands.add_parser("delete", help="remove a document and its chunks")
     docs_delete.add_argument("doc_id", metavar="ID")
     docs_delete.set_defaults(handler=_cmd_docs_delete)
+    docs_reindex = docs_commands.add_parser(
+        "reindex",
+        help="read documents again from their kept copies (default: those an older version read)",
+    )
+    docs_reindex.add_argument("--all", action="store_true", help="every document")
+    docs_reindex.set_defaults(handler=_cmd_docs_reindex)
 
     search = commands.add_parser("search", help="search the catalog")
     search.add_argument("query", metavar="QUERY", help="the query, or - for one per stdin line")
@@ -297,6 +303,19 @@ def _cmd_docs_delete(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _cmd_docs_reindex(args: argparse.Namespace) -> int:
+    service = _service()
+
+    def progress(result, done: int, total: int) -> None:
+        state = f"{result.products} products" if result.ok else f"failed: {result.error}"
+        print(f"[{done}/{total}] {result.source}: {state}", file=sys.stderr)
+
+    results = service.reindex_all(on_file=progress, outdated_only=not args.all)
+    failed = [r for r in results if not r.ok]
+    print(f"re-indexed {len(results) - len(failed)} of {len(results)} documents")
+    return 1 if failed else 0
 
 
 # -- search ------------------------------------------------------------------------------

@@ -103,13 +103,23 @@ class CatalogService:
                     self._queue = IngestQueue(self.ingestor)
         return self._queue
 
+    def outdated_documents(self) -> list[DocumentRecord]:
+        """Documents read by an older version of the readers (before products had variants,
+        say): re-indexing them from their kept copies brings them up to date."""
+        from shopbot.ingest.pipeline import PARSER_VERSION
+
+        return [d for d in self.documents() if d.parser_version < PARSER_VERSION]
+
     def reindex_all(
-        self, on_file: Callable[[IngestResult, int, int], None] | None = None
+        self,
+        on_file: Callable[[IngestResult, int, int], None] | None = None,
+        outdated_only: bool = False,
     ) -> list[IngestResult]:
-        """Parse and embed every document again from the copy kept at ingest time."""
+        """Parse and embed every document again from the copy kept at ingest time (with
+        ``outdated_only``, only those :meth:`outdated_documents` lists)."""
         from shopbot.ingest import IngestResult
 
-        documents = self.documents()
+        documents = self.outdated_documents() if outdated_only else self.documents()
         results = []
         for done, doc in enumerate(documents, start=1):
             original = self.ingestor.original_path(doc.source)

@@ -184,3 +184,46 @@ def test_the_command_line_answers_a_variant_price(tmp_path):
     answer = shopbot("ask", "How much is the Ridge Shell Jacket in M in moss?", env=env)
     assert answer.returncode == 0, answer.stderr
     assert "$219.00" in answer.stdout and "$189.00" not in answer.stdout.split("Sources")[0]
+
+
+def test_a_store_written_by_an_older_version_is_migrated_by_reindexing(
+    tmp_path, embeddings, monkeypatch
+):
+    """A store whose documents an older reader wrote lists them as outdated; re-indexing
+    from the kept copies brings them to the current model (and re-ingesting does too)."""
+    import shopbot.ingest.pipeline as pipeline
+    from shopbot.service import CatalogService
+
+    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    current = pipeline.PARSER_VERSION
+    monkeypatch.setattr(pipeline, "PARSER_VERSION", current - 1)
+    assert all(r.ok for r in service.ingest([PLATFORMS / "shopify_products.csv"]))
+    monkeypatch.setattr(pipeline, "PARSER_VERSION", current)
+    assert [d.source for d in service.outdated_documents()] == ["shopify_products.csv"]
+    results = service.reindex_all(outdated_only=True)
+    assert [r.ok for r in results] == [True]
+    assert service.outdated_documents() == []
+    assert [d.parser_version for d in service.documents()] == [current]
+
+
+def test_a_price_list_row_updates_that_variant_of_a_platform_product(tmp_path, embeddings):
+    """One record per SKU, variants included: a later price list naming one variant's SKU
+    changes that variant's price and stock (the others keep theirs); shoppers see one
+    product, never a second record. Deleting the price list brings the old price back."""
+    from shopbot.service import CatalogService
+
+    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    assert all(r.ok for r in service.ingest([PLATFORMS / "shopify_products.csv"]))
+    update = tmp_path / "price-update.csv"
+    update.write_text("SKU,Title,Price,Stock\nRSJ-L-NVY,Ridge Shell Jacket L Navy,$179.00,4\n")
+    (result,) = service.ingest([update])
+    assert result.ok, result.error
+    answer = service.assistant("extractive").ask("How much is the Ridge Shell Jacket in L?")
+    assert "$179.00" in answer.text and "$199.00" not in answer.text, answer.text
+    assert "in stock" in answer.text
+    jackets = [s for s in service.search("Ridge Shell Jacket", k=5) if s.kind == "product"
+               and "RSJ-L-NVY" in s.skus]
+    assert len(jackets) == 1 and jackets[0].id == "ridge-shell-jacket"
+    assert service.remove_document(result.doc_id).deleted
+    answer = service.assistant("extractive").ask("How much is the Ridge Shell Jacket in L?")
+    assert "$199.00" in answer.text, answer.text
