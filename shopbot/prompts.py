@@ -145,7 +145,7 @@ def product_facts(product: Product, now: datetime | None = None) -> list[str]:
         facts.append(f"Prices: {listed}{f' and {more} more' if more > 0 else ''}.")
     on_sale = product.on_sale(now)
     if on_sale:
-        facts.append(sale_clause(on_sale, product.currency))
+        facts.append(sale_clause(on_sale, product.currency, named=product.has_options))
     facts.extend(option_sentences(product, ""))
     stock = stock_phrase(product.available(), product.quantity())
     if stock:

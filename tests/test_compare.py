@@ -1,5 +1,10 @@
 """Comparisons: questions recognised, names resolved to catalog records, and a table whose
-values are the records' own (real demo catalog, real Chroma, real embeddings)."""
+values are the records' own (real demo catalog, real Chroma, real embeddings); and, over a
+small Shopify export with variants (tests/variant_shop.py), prices, options and stock read from
+the variants, variant SKUs resolved, and hidden products never shown.
+
+The demo catalog's products are keyed by their Shopify handle ("alpine-2-tent"); the SKUs the
+questions and these tests name ("RL-TNT-001") are their variants' SKUs."""
 
 from __future__ import annotations
 
@@ -20,13 +25,43 @@ from shopbot.compare import (
     title_index,
 )
 from shopbot.ingest.fields import is_store_export_column
+from shopbot.products import Product
 from shopbot.retrieval import Source
+from shopbot.vocabulary import option_kind
 from tests.conftest import ROOT, make_settings
+from tests.variant_shop import (
+    DRAFT,
+    FLEECE,
+    SCARF,
+    SHELL,
+    ended_sale_record,
+    record_of,
+    variant_shop,
+)
 
 
-def record(service, product_id):
-    (found,) = service.store.get_chunks({"$and": [{"product_id": product_id}, {"kind": "product"}]})
+def skus_of(found) -> list[str]:
+    """A record's product id and its variants' SKUs."""
+    meta = found[2]
+    product = Product.from_metadata(meta)
+    return [meta["product_id"], *(product.skus if product is not None else [])]
+
+
+def record(service, sku):
+    """The product record of the product with this id or variant SKU."""
+    (found,) = [
+        chunk for chunk in service.store.get_chunks({"kind": "product"}) if sku in skus_of(chunk)
+    ]
     return found
+
+
+def shown(comparison, sku) -> bool:
+    """Whether the comparison's column is the product with this id or variant SKU."""
+    return sku == comparison["id"] or sku in comparison.get("skus", [])
+
+
+def stock_row(comparison) -> str:
+    return next(line for line in comparison.to_markdown().splitlines() if line.startswith("| Stock |"))
 
 
 def attribute(text: str, name: str) -> str:
@@ -103,9 +138,11 @@ def test_the_benchmark_comparisons_resolve_to_the_right_skus(demo_service, quest
     names = compared_names(question)
     assert names is not None
     found = resolve_products(demo_service.store, names)
-    assert [r and r[2]["product_id"] for r in found] == expected
+    assert len(found) == len(expected)
+    assert all(r is not None and sku in skus_of(r) for r, sku in zip(found, expected))
     comparison = comparison_for_question(demo_service.store, question)
-    assert [p["id"] for p in comparison.products] == expected
+    assert len(comparison.products) == len(expected)
+    assert all(shown(p, sku) for p, sku in zip(comparison.products, expected))
 
 
 @pytest.mark.parametrize(
@@ -123,18 +160,19 @@ def test_the_benchmark_comparisons_resolve_to_the_right_skus(demo_service, quest
 )
 def test_names_resolve_to_the_closest_title_or_the_sku(demo_service, name, product_id):
     (found,) = resolve_products(demo_service.store, [name])
-    assert found is not None and found[2]["product_id"] == product_id
+    assert found is not None and product_id in skus_of(found)
 
 
 def test_unresolvable_names_are_reported(demo_service):
     # No such model, no such product, a kind of thing, and a name three tents share.
     names = ["Alpine 2", "Alpine 9", "Foobar Tent", "the tent", "the Alpine"]
     found = resolve_products(demo_service.store, names)
-    assert found[0][2]["product_id"] == "RL-TNT-001"
+    assert "RL-TNT-001" in skus_of(found[0])
     assert found[1:] == [None, None, None, None]
 
     comparison = comparison_for_question(demo_service.store, "compare the Alpine 2 and the Alpine 9")
-    assert [p["id"] for p in comparison.products] == ["RL-TNT-001"]
+    [alpine] = comparison.products
+    assert shown(alpine, "RL-TNT-001")
     assert comparison.missing == ["Alpine 9"]
     assert 'couldn\'t find "Alpine 9"' in comparison.summary()
     # Kinds of things are not products: the chain answers these.
@@ -169,15 +207,26 @@ def test_the_table_holds_the_records_values(demo_service):
     assert comparison.columns() == ["Alpine 2 Tent", "Summit Expedition 4 Tent", "Vertex 80 Expedition Pack"]
     labels = [label for label, _ in comparison.rows()]
     assert labels[:4] == ["Price", "Brand", "Category", "Stock"]
-    for chunk_id, text, meta in (tent, expedition, pack):
-        product_id = meta["product_id"]
-        assert comparison.value("Price", product_id) == attribute(text, "Price")
-        assert comparison.value("Brand", product_id) == meta["brand"]
-        assert comparison.value("Weight", product_id) == f"{attribute(text, 'Variant Grams')} g"
-        assert comparison.value("Material", product_id) == attribute(text, "Material")
+    for found in (tent, expedition, pack):
+        product = Product.from_metadata(found[2])
+        (weight,) = {v.weight_grams for v in product.variants}
+        for product_id in (product.id, *product.skus):  # a column is found by either
+            assert comparison.value("Price", product_id) == product.price_text()
+            assert comparison.value("Brand", product_id) == product.brand
+            assert comparison.value("Category", product_id) == product.category_path
+            assert comparison.value("Weight", product_id) == f"{weight:g} g"
+            for name in product.options:  # a row per option kind: "Colour", "Size"
+                row = {"colour": "Colour", "size": "Size"}[option_kind(name)]
+                assert comparison.value(row, product_id) == ", ".join(product.option_values(name))
+            if product.available() is False:
+                assert comparison.value("Stock", product_id) == "Out of stock"
+            elif product.quantity():
+                assert comparison.value("Stock", product_id) == f"{product.quantity()} in stock"
+            else:
+                assert comparison.value("Stock", product_id) == "In stock"
     assert comparison.value("Price", "RL-TNT-004") == "$1,299.00"
-    assert comparison.value("Stock", "RL-TNT-001") == f"{tent[2]['stock']} in stock" == "18 in stock"
-    assert comparison.value("Stock", "RL-BPK-003") == "Out of stock"
+    assert comparison.value("Stock", "RL-TNT-001") == "18 in stock"
+    assert comparison.value("Size", "RL-TNT-001") is None  # a tent has no sizes
     # Store-export housekeeping is not a product attribute.
     assert not [label for label in labels if label != "Weight" and is_store_export_column(label)]
     assert not {"Handle", "Tags", "Status", "SKU", "Type"} & set(labels)
@@ -212,6 +261,76 @@ def test_retrieved_sources_give_the_same_table_as_store_records(demo_service):
     assert Comparison.from_records(sources) == Comparison.from_records(records)
 
 
+# --------------------------------------------------------------------------- variants
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, embeddings):
+    return variant_shop(tmp_path_factory.mktemp("variant-shop"), embeddings)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Summit Fleece Jacket", "the summit fleece", "MH01-L-Black", "mh01-m-red",
+     "Sumit Fleece Jakcet"],  # a variant's SKU in any case, and a misspelt title
+)
+def test_a_variant_sku_or_a_misspelt_title_resolves_to_its_product(shop, name):
+    (found,) = resolve_products(shop.store, [name])
+    assert found is not None and found[2]["product_id"] == FLEECE
+
+
+def test_a_hidden_product_is_never_resolved_nor_shown(shop):
+    # The draft is in the store (staff see it)...
+    assert record_of(shop, DRAFT)[2]["visible"] is False
+    # ...but no name, SKU or id of it reaches a shopper's comparison.
+    assert resolve_products(shop.store, ["Ridge Bivy Prototype", "RBP-01", DRAFT]) == [None] * 3
+    comparison = comparison_for_question(
+        shop.store, "compare the Summit Fleece Jacket and the Ridge Bivy Prototype"
+    )
+    assert [p["id"] for p in comparison.products] == [FLEECE]
+    assert comparison.missing == ["Ridge Bivy Prototype"]
+    picked = compare_ids(shop.store, [SCARF, DRAFT, "RBP-01"])
+    assert [p["id"] for p in picked.products] == [SCARF]
+    assert "Ridge Bivy" not in picked.to_markdown() and "199" not in picked.to_markdown()
+    versus = comparison_for_question(shop.store, "RBP-01 vs Canyon Rain Shell")
+    assert [p["id"] for p in versus.products] == [SHELL] and versus.missing == ["RBP-01"]
+
+
+def test_the_table_reads_prices_options_and_stock_from_the_variants(shop):
+    comparison = compare_ids(shop.store, [FLEECE, "HWS-RUST", SHELL])  # an id or any SKU
+    assert comparison.columns() == ["Summit Fleece Jacket", "Harbor Wool Scarf", "Canyon Rain Shell"]
+    rows = dict(comparison.rows())
+    # The price range of the sizes; the scarf's teal on sale, now and was; one price.
+    assert rows["Price"] == [
+        "$45.00–$52.00", "$39.00–$42.00 (Teal on sale: $39.00, was $49.00)", "$120.00",
+    ]
+    # A row per option kind, the values as the shop lists them; none for the shell.
+    assert rows["Size"] == ["S, M, L", None, None]
+    assert rows["Colour"] == ["Black, Red", "Teal, Rust", None]
+    # Stock over the variants, and which are sold out.
+    assert rows["Stock"] == ["12 in stock (L / Black out of stock)", "16 in stock", "7 in stock"]
+    assert rows["Weight"] == ["410–430 g", "180 g", "300 g"]
+    assert rows["Material"] == ["Recycled polyester", "Merino wool", "Nylon ripstop"]
+    assert comparison.value("Price", "MH01-M-Red") == "$45.00–$52.00"  # a column by a SKU
+    markdown = comparison.to_markdown()
+    assert "| Size | S, M, L | — | — |" in markdown
+    assert Comparison.from_dict(json.loads(json.dumps(comparison.to_dict()))) == comparison
+
+
+def test_a_sale_that_has_ended_is_not_shown(shop):
+    beanie = ended_sale_record()
+    assert "$39.00" in beanie[1]  # the text written at upload still says the sale price
+    comparison = Comparison.from_records([beanie, record_of(shop, SHELL)])
+    assert comparison.value("Price", "ember-beanie") == "$49.00"
+    assert "$39" not in comparison.to_markdown()
+
+
+def test_sources_give_the_same_variant_table_as_records(shop):
+    records = [record_of(shop, FLEECE), record_of(shop, SCARF)]
+    sources = [Source.from_chunk(chunk_id, text, meta, 1.0) for chunk_id, text, meta in records]
+    assert Comparison.from_records(sources) == Comparison.from_records(records)
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -231,11 +350,14 @@ def test_cli_compare_prints_the_table_and_says_what_it_could_not_find(demo_servi
     assert table.returncode == 0, table.stderr
     assert "| Alpine 2 Tent | Summit Expedition 4 Tent |" in table.stdout
     assert "| Price | $349.00 | $1,299.00 |" in table.stdout
-    assert "| Stock | 18 in stock | 3 in stock |" in table.stdout
+    records = [record(demo_service, sku) for sku in ("RL-TNT-001", "RL-TNT-004")]
+    assert stock_row(Comparison.from_records(records)) in table.stdout
+    assert "| Stock | 18 in stock |" in table.stdout
 
     as_json = cli("Beacon 400", "Beacon 900", "--json", data_dir=data_dir)
     assert as_json.returncode == 0, as_json.stderr
-    assert [p["id"] for p in json.loads(as_json.stdout)["products"]] == ["RL-LGT-001", "RL-LGT-002"]
+    beacons = json.loads(as_json.stdout)["products"]
+    assert [shown(p, sku) for p, sku in zip(beacons, ["RL-LGT-001", "RL-LGT-002"])] == [True, True]
 
     missing = cli("Alpine 2", "Alpine 9", data_dir=data_dir)
     assert missing.returncode == 2 and not missing.stdout
@@ -252,13 +374,16 @@ def cards_page():
     import streamlit as st
 
     from pages.common import catalog_service, comparison_tray, render_comparison, render_sources
+    from shopbot.products import Product
     from shopbot.retrieval import Source
 
     service = catalog_service()
     if "sources" not in st.session_state:
-        found = service.store.get_chunks(
-            {"$and": [{"kind": "product"}, {"product_id": {"$in": ["RL-TNT-001", "RL-TNT-003", "RL-TNT-004"]}}]}
-        )
+        wanted = {"RL-TNT-001", "RL-TNT-003", "RL-TNT-004"}  # variant SKUs of three tents
+        found = [
+            chunk for chunk in service.store.get_chunks({"kind": "product"})
+            if wanted & set(Product.from_metadata(chunk[2]).skus)
+        ]
         st.session_state.sources = [
             Source.from_chunk(i, text, meta, 1.0).to_dict() for i, text, meta in sorted(found)
         ]
@@ -277,6 +402,8 @@ def test_compare_boxes_on_product_cards_make_a_table(demo_service, monkeypatch):
     for key in [k for k in os.environ if k.startswith("SHOPBOT_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("SHOPBOT_DATA_DIR", str(demo_service.settings.data_dir))
+    tent, expedition = (record(demo_service, sku) for sku in ("RL-TNT-001", "RL-TNT-004"))
+    tent_id, expedition_id = tent[2]["product_id"], expedition[2]["product_id"]
     st.cache_resource.clear()
     try:
         at = AppTest.from_function(cards_page, default_timeout=60)
@@ -286,11 +413,11 @@ def test_compare_boxes_on_product_cards_make_a_table(demo_service, monkeypatch):
         assert len(boxes) == 3 and not any(box.value for box in boxes)
         assert not at.button, "no compare button before anything is picked"
 
-        at.checkbox(key="compare_pick|answer-1|RL-TNT-001").check().run()
+        at.checkbox(key=f"compare_pick|answer-1|{tent_id}").check().run()
         go = at.button(key="compare_go")
         assert go.disabled and go.label == "Pick one more to compare"
-        at.checkbox(key="compare_pick|answer-1|RL-TNT-004").check().run()
-        assert at.session_state["compare_ids"] == ["RL-TNT-001", "RL-TNT-004"]
+        at.checkbox(key=f"compare_pick|answer-1|{expedition_id}").check().run()
+        assert at.session_state["compare_ids"] == [tent_id, expedition_id]
         go = at.button(key="compare_go")
         assert not go.disabled and go.label == "Compare 2 products"
 
@@ -299,7 +426,9 @@ def test_compare_boxes_on_product_cards_make_a_table(demo_service, monkeypatch):
         table = at.table[0].value
         assert list(table.columns) == ["Alpine 2 Tent", "Summit Expedition 4 Tent"]
         assert list(table.loc["Price"]) == ["\\$349.00", "\\$1,299.00"]  # shown as $349.00
-        assert list(table.loc["Stock"]) == ["18 in stock", "3 in stock"]
+        expected = Comparison.from_records([tent, expedition])
+        assert list(table.loc["Stock"]) == dict(expected.rows())["Stock"]
+        assert list(table.loc["Stock"])[0] == "18 in stock"
         # The picks are cleared once the table is made.
         assert at.session_state["compare_ids"] == []
         assert not any(box.value for box in at.checkbox if box.label == "Compare")

@@ -1,19 +1,28 @@
 """Answers that match the catalog: prices, stock and specs an answer states are checked
 against the records it cites (shopbot/factcheck.py), over the real demo catalog's records,
 and end to end with the real `openai` generator made to state a wrong price (the
-OpenAI-compatible server on loopback scripted to say so)."""
+OpenAI-compatible server on loopback scripted to say so). Prices and stock of products with
+variants are checked variant by variant, over a small Shopify export (tests/variant_shop.py).
+
+The demo catalog's products are keyed by their Shopify handle ("alpine-2-tent"); the SKUs
+these tests name ("RL-TNT-001") are their variants' SKUs, which their pages and spec sheets
+carry."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from pydantic import SecretStr
 
 from catalog import catalog_data
 from shopbot.factcheck import FLAG_MARK, CheckedStream, check_answer, cited_sources, split_sentences
-from shopbot.vocabulary import format_price
+from shopbot.products import Product
 from shopbot.retrieval import Source
+from shopbot.variant_facts import chosen_sentences, option_sentences, sale_sentences
+from shopbot.vocabulary import format_price
+from tests.variant_shop import FLEECE, SCARF, SHELL, ended_sale_record, source_of, variant_shop
 
 P = catalog_data.PRODUCTS_BY_SKU
 ALPINE_2, ALPINE_3, TRAVERSE_65 = "RL-TNT-001", "RL-TNT-003", "RL-BPK-001"
@@ -22,28 +31,36 @@ ALPINE_2_PRICE = format_price(P[ALPINE_2]["price"], "USD")  # $349.00
 
 def stored(service, **where) -> list[Source]:
     """The demo catalog's stored chunks matching ``where``, as the chain's Sources (the
-    product's CSV row first, then its pages and spec sheets)."""
+    product's CSV row first, then its pages and spec sheets). ``sku=...``: the product with
+    that variant SKU: its record and the pages and spec sheets that name it by the SKU."""
     (key, value), = where.items()
-    chunks = service.store.get_chunks({key: value})
+    if key == "sku":
+        records = [
+            chunk for chunk in service.store.get_chunks({"kind": "product"})
+            if value in Product.from_metadata(chunk[2]).skus
+        ]
+        chunks = records + service.store.get_chunks({"product_id": value})
+    else:
+        chunks = service.store.get_chunks({key: value})
     assert chunks, where
     sources = [Source.from_chunk(cid, text, meta, 0.8) for cid, text, meta in chunks]
     return sorted(sources, key=lambda s: (s.kind != "product", s.source, s.text))
 
 
 def product_record(service, sku: str) -> Source:
-    record = stored(service, product_id=sku)[0]
-    assert record.kind == "product" and record.price == P[sku]["price"]
+    record = stored(service, sku=sku)[0]
+    assert record.kind == "product" and record.price == P[sku]["price"] and sku in record.skus
     return record
 
 
 @pytest.fixture(scope="module")
 def catalog(demo_service):
-    alpine_2 = stored(demo_service, product_id=ALPINE_2)
+    alpine_2 = stored(demo_service, sku=ALPINE_2)
     return {
         "alpine_2": alpine_2,
         "alpine_2_record": alpine_2[0],
         "alpine_3_record": product_record(demo_service, ALPINE_3),
-        "traverse_65": stored(demo_service, product_id=TRAVERSE_65),
+        "traverse_65": stored(demo_service, sku=TRAVERSE_65),
         "shipping": stored(demo_service, source="shipping.docx"),
     }
 
@@ -56,7 +73,7 @@ def test_a_wrong_price_is_corrected_from_the_cited_record(catalog):
     assert result.text == f"The Alpine 2 Tent costs {ALPINE_2_PRICE} [1]. It sleeps two people [1]."
     [correction] = result.corrections
     assert (correction.old, correction.new) == ("$299.00", ALPINE_2_PRICE)
-    assert correction.source_id == ALPINE_2
+    assert correction.source_id == sources[0].id and ALPINE_2 in sources[0].skus
     assert correction.sentence == "The Alpine 2 Tent costs $299.00 [1]."
     assert correction.describe() == f"price of Alpine 2 Tent corrected to {ALPINE_2_PRICE}"
     assert result.flagged == []
@@ -149,7 +166,8 @@ def test_a_wrong_weight_is_corrected_from_the_records_weight(catalog):
     assert result.text == "The Traverse 65 Backpack weighs 2050 g [1] and carries up to 25 kg [1]."
     [correction] = result.corrections
     assert (correction.old, correction.new, correction.field) == ("2.6 kg", "2050 g", "weight")
-    assert correction.source_id == TRAVERSE_65
+    assert TRAVERSE_65 in catalog["traverse_65"][0].skus
+    assert correction.source_id == catalog["traverse_65"][0].id
 
 
 def test_wrong_capacity_and_stock_are_corrected(catalog):
@@ -189,6 +207,129 @@ def test_cited_sources_are_the_ones_the_answer_cites_in_order(catalog):
     sources = [catalog["alpine_2_record"], catalog["alpine_3_record"], *catalog["shipping"][:1]]
     assert cited_sources("A [3]. B [1][3].", sources) == [sources[2], sources[0]]
     assert cited_sources("No citations.", sources) == []
+
+
+# -- variants: a price or stock level is right only for the variants it is said of ------------
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, embeddings):
+    """The variant shop's records as the chain's Sources: [1] the fleece (S $45, M $48 in
+    black and red, L $52 sold out), [2] the scarf (teal on sale at $39, was $49; rust $42),
+    [3] the rain shell ($120, no options)."""
+    service = variant_shop(tmp_path_factory.mktemp("variant-shop"), embeddings)
+    return [source_of(service, key) for key in (FLEECE, SCARF, SHELL)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "checked"),
+    [
+        ("The Summit Fleece Jacket in M costs $48.00 [1].", None),
+        ("The Summit Fleece Jacket in size M costs $52.00 [1].",
+         "The Summit Fleece Jacket in size M costs $48.00 [1]."),
+        ("The Summit Fleece Jacket in L costs $45.00 [1].",
+         "The Summit Fleece Jacket in L costs $52.00 [1]."),
+        ("MH01-L-Black costs $45.00 [1].", "MH01-L-Black costs $52.00 [1]."),
+        ("The Summit Fleece Jacket in M / Red costs $48.00, and the L costs $52.00 [1].", None),
+        # No variant named: any variant's price, or the range, is the product's price.
+        ("The Summit Fleece Jacket costs $52.00 [1].", None),
+        ("The Summit Fleece Jacket costs $45.00–$52.00 [1].", None),
+        ("The Canyon Rain Shell costs $120 [3].", None),
+        ("The Canyon Rain Shell costs $110 [3].", "The Canyon Rain Shell costs $120.00 [3]."),
+    ],
+)
+def test_a_variants_price_is_right_only_for_that_variant(shop, answer, checked):
+    result = check_answer(answer, shop)
+
+    assert result.text == (checked or answer)
+    assert result.flagged == []
+    if checked:
+        [correction] = result.corrections
+        assert correction.field == "price" and correction.source_id in (shop[0].id, shop[2].id)
+    else:
+        assert result.corrections == []
+
+
+def test_a_price_no_variant_has_is_flagged_when_no_variant_is_named(shop):
+    # The fleece has three prices: which one was meant cannot be told.
+    result = check_answer("The Summit Fleece Jacket costs $50.00 [1].", shop)
+    assert result.text.endswith(FLAG_MARK) and result.corrections == []
+    # Naming the size settles it.
+    result = check_answer("The Summit Fleece Jacket in S costs $50.00 [1].", shop)
+    assert result.text == "The Summit Fleece Jacket in S costs $45.00 [1]."
+
+
+@pytest.mark.parametrize(
+    ("answer", "checked"),
+    [
+        ("The Harbor Wool Scarf in Teal is on sale for $39.00, was $49.00 [2].", None),
+        ("The Harbor Wool Scarf costs $39.00–$42.00 [2].", None),
+        # $49 is only what the teal was: not what it costs now.
+        ("The Harbor Wool Scarf in Teal costs $49.00 [2].",
+         "The Harbor Wool Scarf in Teal costs $39.00 [2]."),
+        # The sale price is the teal's, not the rust's.
+        ("The Harbor Wool Scarf in Rust costs $39.00 [2].",
+         "The Harbor Wool Scarf in Rust costs $42.00 [2]."),
+    ],
+)
+def test_a_sale_price_is_the_on_sale_variants_and_was_is_what_it_was(shop, answer, checked):
+    result = check_answer(answer, shop)
+    assert result.text == (checked or answer) and result.flagged == []
+
+
+def test_a_sale_price_after_the_sale_ended_is_wrong():
+    # The record's text, written at upload, still lists the sale price: the typed record,
+    # read now, says the sale is over.
+    beanie = Source.from_chunk(*ended_sale_record(), 0.9)
+    assert "$39.00" in beanie.text
+
+    result = check_answer("The Ember Beanie is on sale for $39.00 [1].", [beanie])
+    assert result.text == "The Ember Beanie is on sale for $49.00 [1]."
+    assert [c.new for c in result.corrections] == ["$49.00"]
+    assert not check_answer("The Ember Beanie costs $49.00 [1].", [beanie]).changed
+
+
+@pytest.mark.parametrize(
+    ("answer", "checked"),
+    [
+        ("The Summit Fleece Jacket in L is out of stock [1].", None),
+        ("The Summit Fleece Jacket in M is out of stock [1].", FLAG_MARK),
+        ("Sadly the Summit Fleece Jacket is out of stock [1].", FLAG_MARK),
+        ("The Summit Fleece Jacket in M is in stock [1].", None),
+        ("The Summit Fleece Jacket in L is in stock [1].", FLAG_MARK),
+        ("The Summit Fleece Jacket has 12 in stock [1].", None),
+        ("The Summit Fleece Jacket in M / Red has 2 in stock [1].", None),
+        ("The Summit Fleece Jacket in M / Red has 5 in stock [1].",
+         "The Summit Fleece Jacket in M / Red has 2 in stock [1]."),
+        ("The Summit Fleece Jacket comes in sizes S, M and L (out of stock) [1].", None),
+    ],
+)
+def test_stock_is_checked_for_the_variants_named(shop, answer, checked):
+    result = check_answer(answer, shop)
+    if checked == FLAG_MARK:
+        assert result.text == answer + FLAG_MARK and result.corrections == []
+    else:
+        assert result.text == (checked or answer) and result.flagged == []
+
+
+def test_the_variant_sentences_of_extractive_answers_pass_unchanged(shop):
+    fleece, scarf = shop[0], shop[1]
+    now = datetime.now(timezone.utc)
+    product = fleece.product
+    sentences = [
+        *chosen_sentences(product, product.variants_named("M"), now, True, product.title),
+        *chosen_sentences(product, product.variants_named("black"), now, True, product.title),
+        *chosen_sentences(product, product.variants_named("L"), now, True, product.title),
+        *option_sentences(product, "what sizes and colours does it come in?"),
+    ]
+    assert "In stock: S, M; out of stock: L." in sentences
+    for sentence in sentences:
+        result = check_answer(sentence, [fleece])
+        assert result.text == sentence and not result.changed, result
+    for sentence in sale_sentences(scarf.product, scarf.product.variants, now):
+        assert "was $49.00" in sentence
+        result = check_answer(sentence, [scarf])
+        assert result.text == sentence and not result.changed, result
 
 
 ANSWERS = [
@@ -294,10 +435,10 @@ def test_the_shopper_sees_the_catalog_price_not_the_models_wrong_one(lying_opena
     assert answer.flagged == []
     [correction] = answer.corrections
     assert (correction.old, correction.new) == ("$299.00", ALPINE_2_PRICE)
-    assert correction.source_id == ALPINE_2
     # The product card is drawn from the record the answer cites, which has the same price.
     [cited] = {s.id: s for s in cited_sources(answer.text, answer.sources)}.values()
-    assert cited.id == ALPINE_2 and format_price(cited.price, cited.currency) == ALPINE_2_PRICE
+    assert ALPINE_2 in cited.skus and format_price(cited.price, cited.currency) == ALPINE_2_PRICE
+    assert correction.source_id == cited.id
     data = answer.to_dict()
     assert data["corrections"][0]["new"] == ALPINE_2_PRICE and data["flagged"] == []
 
