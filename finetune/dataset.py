@@ -30,8 +30,8 @@ Splits are by group (a product, a document, or a chat about neither), hashed wit
 so no product's questions are in two splits (a page or spec sheet that names a product by a
 variant's SKU is in its product's group).
 
-Sale answers depend on the moment of the build (``now``, recorded as ``as_of``): a sale
-window that has ended is not a sale.
+Sale answers are true at the moment of the build (recorded as ``as_of``): a sale window that
+has ended is not a sale.
 
 Teacher failures: when the teacher cannot be used at all (no key, wrong key, unknown model,
 server unreachable) the build stops before anything is written, since the user asked for it;
@@ -58,8 +58,10 @@ from typing import TYPE_CHECKING, Any
 
 from finetune.records import SPLITS, Example, dataset_hash, write_meta, write_split
 from shopbot.products import Product
+from shopbot.vocabulary import option_kind
 
 if TYPE_CHECKING:
+    from finetune.variant_questions import VariantQuestion
     from shopbot.feedback import FeedbackStore
     from shopbot.retrieval import Source
     from shopbot.service import CatalogService
@@ -226,6 +228,9 @@ class _Candidate:
     # tuple: any one of its strings.
     support: list[str | tuple[str, ...]] = field(default_factory=list)
     sources: list[Source] | None = None  # fixed sources (feedback); None = retrieve
+    # A shorter answer to the same question, used when the prompt does not show all this
+    # one states (the price without the sale a record's last lines tell).
+    fallback: _Candidate | None = None
 
 
 @dataclass
@@ -254,14 +259,12 @@ def build_dataset(
     test_frac: float = 0.1,
     phrasings: int = DEFAULT_PHRASINGS,
     tokenizer_name: str = "",
-    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Build the dataset into ``out_dir`` and return its summary (also in ``dataset.json``).
 
     ``tokenizer`` is the tokenizer of the model to be fine-tuned (prompts are fitted to its
     input limit exactly as the flan-t5 generator fits them). ``feedback``: thumbs-up answers
     are added from it; ``teacher``: pairs written by an LLM from ``teacher_chunks`` chunks.
-    ``now``: the moment sale windows are judged at (default: now).
     Nothing is written when the build fails."""
     from shopbot.generators.flan_t5 import PROMPT_MARGIN_TOKENS, input_limit
 
@@ -278,7 +281,8 @@ def build_dataset(
             "The catalog store is empty, so there is nothing to build questions from: ingest "
             "the shop's documents first (`python -m shopbot ingest catalog/`)."
         )
-    now = now or datetime.now(UTC)
+    # Sales are judged now, as the prompts are built now (shopbot.prompts).
+    now = datetime.now(UTC)
     catalog = CatalogProducts.from_chunks(chunks)
     stats = BuildStats()
     log.info(
@@ -444,7 +448,7 @@ def catalog_candidates(
             out += _product_field_candidates(product, group, seed, phrasings, now)
             out += _attribute_candidates(product, group, seed, phrasings)
             out += [
-                _Candidate("catalog", group, q.task, q.question, q.answer, q.facts, q.support)
+                _variant_candidate(q, group)
                 for q in variant_questions(
                     product, group=group, seed=seed, phrasings=phrasings, now=now
                 )
@@ -456,6 +460,15 @@ def catalog_candidates(
                 out += _product_field_candidates(product, group, seed, phrasings, now)
             out += _passage_candidates(text, meta, group, seed, phrasings)
     return out
+
+
+def _variant_candidate(question: VariantQuestion, group: str) -> _Candidate:
+    fallback = question.fallback
+    return _Candidate(
+        "catalog", group, question.task, question.question, question.answer,
+        list(question.facts), list(question.support),
+        fallback=_variant_candidate(fallback, group) if fallback is not None else None,
+    )
 
 
 def _pick(templates: Sequence[str], count: int, seed: int, *key: str) -> list[str]:
@@ -475,20 +488,21 @@ def _product_field_candidates(
         return []
     # (task, answer, facts, support)
     found: list[tuple[str, str, list[str], list[str | tuple[str, ...]]]] = []
+    sale_answer: str = ""  # the price answer with the sale, when on sale
+    sale_support: list[str | tuple[str, ...]] = []
     prices = product.price_range(now)
     if prices is not None:
         # As the extractive generator says it: the range, what it depends on, the sale.
         shown = product.price_text(now)
         answer = f"The {title} costs {shown}"
-        support: list[str | tuple[str, ...]] = [shown]
         if product.has_options and prices[0] != prices[1]:
             answer += f", depending on {' and '.join(dict.fromkeys(product.options)).lower()}"
         on_sale = product.on_sale(now)
         if on_sale:
-            clause = sale_clause(on_sale, product.currency)
-            answer += f". {clause[:-1]}"
-            support += stated_facts(clause)[1]
-        found.append(("price", answer, [shown], support))
+            clause = sale_clause(on_sale, product.currency, named=len(product.variants) > 1)
+            sale_answer = f"{answer}. {clause[:-1]}"
+            sale_support = [shown, *stated_facts(clause)[1]]
+        found.append(("price", answer, [shown], [shown]))
     available, quantity = product.available(), product.quantity()
     if available and quantity:
         answer = f"Yes, the {title} is in stock: {quantity} available"
@@ -509,7 +523,13 @@ def _product_field_candidates(
     for task, answer, facts, support in found:
         for template in _pick(PRODUCT_QUESTIONS[task], phrasings, seed, group, task):
             question = template.format(title=title)
-            out.append(_Candidate("catalog", group, task, question, answer, facts, support))
+            cand = _Candidate("catalog", group, task, question, answer, facts, support)
+            if task == "price" and sale_answer:
+                # The sale is told when the prompt shows it (a record's variant lines come
+                # last, and a long record is shortened to fit), else the price alone.
+                cand = _Candidate("catalog", group, task, question, sale_answer, facts,
+                                  sale_support, fallback=cand)
+            out.append(cand)
     return out
 
 
@@ -525,7 +545,14 @@ def product_attributes(product: Product) -> list[tuple[str, str]]:
             values = product.option_values(name)
             if values:
                 pairs.append((name, ", ".join(values)))
+        weight = product.variants[0].weight_grams if len(product.variants) == 1 else None
+        if weight and not any(ATTRIBUTE_KINDS.get(_norm_name(n)) == "weight"
+                              for n in product.attributes):
+            pairs.append(("Weight", f"{weight:g} g"))  # a platform's "Variant Grams"
+    option_kinds = set(product.option_kinds()) if product.has_options else set()
     for name, raw in product.attributes.items():
+        if option_kind(name) in option_kinds:
+            continue  # "Sizes: S, M, L" beside a Size option: the option is asked about
         value = " ".join(str(raw).split())
         if _norm_name(name) == "specs":
             for part in value.split(";"):
@@ -1084,9 +1111,10 @@ def _finish(
         else:
             sources = retrieved.get(cand.question.strip(), [])
             prompt = build_prompt(tokenizer, cand.question, sources)
-            number = _cited_source(cand, sources, prompt, catalog, stats)
-            if number is None:
+            cited = _cited_source(cand, sources, prompt, catalog, stats)
+            if cited is None:
                 continue
+            number, cand = cited
             answer = cite(cand.answer, number)
         full = build_compact_prompt(cand.question, sources, fits=lambda _: True)
         digest = hashlib.sha1(f"{cand.origin}|{cand.group}|{cand.question}".encode()).hexdigest()
@@ -1114,22 +1142,26 @@ def _cited_source(
     prompt: str,
     catalog: CatalogProducts,
     stats: BuildStats,
-) -> int | None:
+) -> tuple[int, _Candidate] | None:
     """The number of the best-ranked source of the candidate's product or document whose
-    part of the prompt holds everything the answer states; None (and counted) if none."""
+    part of the prompt holds everything the answer states, and the candidate (or its
+    fallback) it holds; None (and counted) if none."""
     blocks = prompt_blocks(prompt)
-    needed = [
-        tuple(_normalise(a) for a in s) if isinstance(s, tuple) else (_normalise(s),)
-        for s in cand.support
-    ]
     in_group = False
-    for number, source in enumerate(sources, 1):
-        if group_of_source(source, catalog) != cand.group:
-            continue
-        in_group = True
-        block = _normalise(blocks.get(number, ""))
-        if block and all(any(a in block for a in s) for s in needed):
-            return number
+    tried: _Candidate | None = cand
+    while tried is not None:
+        needed = [
+            tuple(_normalise(a) for a in s) if isinstance(s, tuple) else (_normalise(s),)
+            for s in tried.support
+        ]
+        for number, source in enumerate(sources, 1):
+            if group_of_source(source, catalog) != tried.group:
+                continue
+            in_group = True
+            block = _normalise(blocks.get(number, ""))
+            if block and all(any(a in block for a in s) for s in needed):
+                return number, tried
+        tried = tried.fallback
     stats.skipped["not_in_prompt" if in_group else "not_retrieved"] += 1
     return None
 
