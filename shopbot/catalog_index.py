@@ -243,7 +243,13 @@ class _Snapshot:
         hidden = {c.product_id for c in chunks if c.is_record and c.hidden}
         hidden -= {c.product_id for c in chunks if c.is_record and not c.hidden}
         if hidden:
-            chunks = [c for c in chunks if c.product_id not in hidden]
+            # A page or spec sheet may name the product by one of its variants' SKUs.
+            keys = {pid.lower() for pid in hidden} | {
+                sku.lower() for c in chunks
+                if c.is_record and c.product_id in hidden and c.product is not None
+                for sku in c.product.skus
+            }
+            chunks = [c for c in chunks if c.product_id.lower() not in keys]
         log.debug("catalog index: %d chunks (%d hidden products)", len(chunks), len(hidden))
         return cls(chunks, signature)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopbot.vocabulary import format_budget
+from shopbot.vocabulary import format_budget, same_word
 
 # --------------------------------------------------------------------------- normalising
 
@@ -72,14 +72,13 @@ _BASE_COLOURS = {
     "brown", "navy", "teal", "khaki", "beige", "maroon", "turquoise", "taupe", "burgundy",
     "olive", "plum", "lime", "charcoal", "tan", "violet", "cyan", "magenta", "gold",
 }
-_COLOUR_SYNONYMS = {"gray": "grey"}
 _COLOUR_KEYS = {"colour", "color", "colours", "colors", "colourway", "colorway"}
 _SIZE_KEYS = {"size", "sizes", "sizing", "fit"}
 _NOT_A_COLOUR_AFTER = {"gas", "label", "paper", "noise", "water", "fuel"}
 
 
 def _colour_norm(text: str) -> str:
-    return " ".join(_COLOUR_SYNONYMS.get(w, w) for w in _WORD.findall(text.lower()))
+    return " ".join(same_word(w) for w in _WORD.findall(text.lower()))
 
 
 def _attribute_values(text: str, keys: set[str]) -> list[str]:
@@ -361,6 +360,9 @@ class Constraints:
         """The variants of ``product`` that satisfy the price, stock, colour and size
         constraints (brand and category are the product's). A variant without a colour or
         size option is judged by the product's listed colours or sizes."""
+        if self.in_stock is False and not (self.colours or self.sizes) \
+                and product.available() is not False:
+            return []  # "out-of-stock tents": tents that are out of stock, not one size
         found = []
         for variant in product.variants:
             price = variant.current_price()
@@ -777,7 +779,7 @@ def _parse_facets(question: str, facets: Facets, found: Constraints,
                   spans: list[tuple[int, int]]) -> None:
     lowered = question.lower().replace("’", "'")
     words = [(m, singular(m.group(0))) for m in _WORD.finditer(lowered)]
-    toks = [_COLOUR_SYNONYMS.get(w, w) for _, w in words]
+    toks = [same_word(w) for _, w in words]
     for start, end, kind, value in facets.lookup(toks):
         following = toks[end] if end < len(toks) else ""
         if kind == "brand":

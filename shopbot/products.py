@@ -385,8 +385,12 @@ def _when(value: Any) -> datetime | None:
 def _words(text: str) -> list[str]:
     import re
 
-    # "what's" and "I'm" stay one word each: their "s" and "m" are not sizes.
-    return re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?(?:['’][a-z]+)?", text.lower())
+    from shopbot.vocabulary import same_word
+
+    # "what's" and "I'm" stay one word each: their "s" and "m" are not sizes. Spellings
+    # and short forms of a colour are one word ("gray" = "grey", "blk" = "black").
+    return [same_word(w) for w in
+            re.findall(r"[a-z0-9]+(?:[.,][0-9]+)?(?:['’][a-z]+)?", text.lower())]
 
 
 def _names_value(words: list[str], value: str) -> bool:

@@ -33,7 +33,8 @@ _OPTIONS_QUESTION = re.compile(
 )
 _SALE_QUESTION = re.compile(
     r"\b(?:on\s+sale|sale\s+price|discount(?:ed|s)?|reduced|mark(?:ed)?[\s-]?down|deals?|"
-    r"promo(?:tion)?|clearance|% off|percent off|was\s+price|any\s+offers?)\b",
+    r"promo(?:tion)?|clearance|percent\s+off|was\s+price|any\s+offers?|savings?|"
+    r"how\s+much\s+(?:is\s+it\s+|is\s+\w+\s+)?off)\b|\d\s*%\s*off\b",
     re.I,
 )
 _STOCK_QUESTION = re.compile(
@@ -186,15 +187,21 @@ def sale_sentences(product: Product, variants: list[Variant], now: datetime) -> 
 
 def sale_clause(on_sale: list[Variant], currency: str | None, named: bool = True) -> str:
     """"Sale price (M / Black): $39.00, was $49.00, until 31 December 2026." ``named``:
-    say which variants (not when the product has only one, or the sentence named them)."""
-    first = on_sale[0]
-    now_price = format_price(first.price, first.currency or currency)
-    was = format_price(first.compare_at_price, first.currency or currency)
-    who = f" ({_labels(on_sale, '')})" if named and len(on_sale) <= MAX_NAMED else ""
-    until = ""
-    if first.sale_ends is not None:
-        until = f", until {first.sale_ends.strftime('%d %B %Y').lstrip('0')}"
-    return f"Sale price{who}: {now_price}, was {was}{until}."
+    say which variants (not when the product has only one, or the sentence named them).
+    Variants on sale at different prices get a clause each."""
+    groups: dict[tuple, list[Variant]] = {}
+    for variant in on_sale:
+        key = (variant.price, variant.compare_at_price, variant.sale_ends)
+        groups.setdefault(key, []).append(variant)
+    clauses = []
+    for (price, was_price, ends), variants in list(groups.items())[:MAX_NAMED]:
+        first = variants[0]
+        now_price = format_price(price, first.currency or currency)
+        was = format_price(was_price, first.currency or currency)
+        who = f" ({_labels(variants, '')})" if named and len(variants) <= MAX_NAMED else ""
+        until = f", until {ends.strftime('%d %B %Y').lstrip('0')}" if ends is not None else ""
+        clauses.append(f"Sale price{who}: {now_price}, was {was}{until}.")
+    return " ".join(clauses)
 
 
 def _common_name(product: Product, chosen: list[Variant]) -> str:

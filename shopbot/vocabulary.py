@@ -72,3 +72,18 @@ def stock_phrase(available: bool | None, quantity: int | None = None) -> str:
     if not available:
         return "out of stock"
     return f"in stock ({quantity} available)" if quantity else "in stock"
+
+
+# Colour words a shop and a shopper spell differently, and their short forms in exports and
+# chats: compared as one word ("grey" finds "Gray", "blk" finds "Black").
+COLOUR_ALIASES = {
+    "gray": "grey", "blk": "black", "wht": "white", "gry": "grey", "nvy": "navy",
+    "brn": "brown", "grn": "green", "pnk": "pink", "prpl": "purple", "blu": "blue",
+    "slv": "silver",
+}
+
+
+def same_word(word: str) -> str:
+    """A word as the vocabulary compares it: "Gray" and "grey" -> "grey", "blk" -> "black"."""
+    lowered = word.lower()
+    return COLOUR_ALIASES.get(lowered, lowered)

@@ -185,7 +185,8 @@ class ExtractiveGenerator(Generator):
             # "compare the Alpine 2 and the Summit 3": each named product's line, side by side.
             yield from self._product_list(compared[:MAX_LISTED])
             return
-        if _SELL_QUESTION.search(question) and not _names_product(question, products[0][1]):
+        if _SELL_QUESTION.search(question) and not _names_product(question, products[0][1]) \
+                and not _names_variant(question, products[0][1]):
             # "do you sell kayaks?": only products that are kayaks count, not a sandal whose
             # description mentions kayaking. ("How many X do you have?" names one: no check.)
             wanted = content_words(_SELL_QUESTION.sub(" ", question))
@@ -473,8 +474,20 @@ def _compared(question: str, products: list[tuple[int, Source]]) -> list[tuple[i
 
 
 def _names_product(text: str, source: Source) -> bool:
+    """Whether ``text`` names the product: half its title's words, or one of its SKUs."""
+    lowered = text.lower()
+    if any(len(sku) >= 3 and sku.lower() in lowered for sku in source.skus):
+        return True
     title_words = content_words(source.title)
     return bool(title_words) and len(title_words & content_words(text)) / len(title_words) >= 0.5
+
+
+def _names_variant(text: str, source: Source) -> bool:
+    """Whether ``text`` names one of the product's sizes or colours ("in 34 grey?" after
+    the product was named: the shopper asks for that variant, not for a kind of product)."""
+    from shopbot.variant_facts import named_variants
+
+    return source.product is not None and bool(named_variants(source.product, text))
 
 
 _PRICE_OR_STOCK = re.compile(
