@@ -4,7 +4,7 @@ check what a question would retrieve."""
 import streamlit as st
 
 from pages.common import catalog_service, md_escape, require_staff
-from shopbot.hidden_products import hidden_products, products_note, statuses_by_document
+from shopbot.hidden_products import hidden_note, hidden_products, statuses_by_document
 from shopbot.ingest import supported_suffixes
 from shopbot.safety import parse_flags
 from shopbot.store import format_time
@@ -108,7 +108,9 @@ else:
                 "source": d.source,
                 "review": "Needs review" if flags[d.doc_id] else "",
                 "kind": d.kind,
-                "products": products_note(d.products, hidden_counts.get(d.doc_id)),
+                "products": d.products,
+                # "3 hidden: 1 draft, 1 archived, 1 not visible": counted, never offered.
+                "hidden": hidden_note(hidden_counts.get(d.doc_id)),
                 "chunks": d.chunks,
                 "updated": format_time(d.last_updated),
                 "superseded": d.superseded_note(),

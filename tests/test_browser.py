@@ -34,6 +34,9 @@ KAYAK_CSV = (
     b"SKU,Title,Price,Brand,Category,Stock\n"
     b'KY-100,Riverlight Touring Kayak,"$1,099.00",Ridgeline,Boats | Kayaks,4\n'
 )
+# A Shopify export: a vest in S/M/L at $45/$48/$52, and a draft, an archived and an
+# unpublished product.
+OUTERWEAR_CSV = ROOT / "tests" / "fixtures" / "variants" / "outerwear_shopify.csv"
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -247,3 +250,57 @@ def test_uploaded_product_is_answerable_in_chat(page: Page):
     facts = card.get_by_test_id("stCaptionContainer").first
     expect(facts).to_have_text(re.compile(r"^\$1,099\.00 · In stock \(4 available\)"))
     shot(page, "upload-3-answer")
+
+
+def test_a_shopify_export_with_sizes_answers_a_sizes_price_and_hides_its_drafts(page: Page):
+    """Staff upload an export with variants and hidden products; the Catalog page lists the
+    hidden ones with their status, and a shopper asking for one size gets its price."""
+    sign_in(page, PASSWORD)
+    nav_link(page, "Catalog").click()
+    # How many products are hidden before (the demo export may hold some): once drawn with
+    # 3 more, the page shows the new list, not the one drawn before the upload.
+    expect(page.get_by_role("heading", name="What would the bot retrieve?")).to_be_visible()
+    listed = page.get_by_test_id("stExpander").filter(has_text="Hidden from shoppers (")
+    before = int(re.search(r"\((\d+)\)", listed.inner_text())[1]) if listed.count() else 0
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
+        files=[{
+            "name": OUTERWEAR_CSV.name,
+            "mimeType": "text/csv",
+            "buffer": OUTERWEAR_CSV.read_bytes(),
+        }]
+    )
+    page.get_by_role("button", name="Ingest").click()
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+        "1 of 1 files ingested", timeout=FIRST_START_S * 1000  # a busy machine
+    )
+    # Listed for staff with their status.
+    hidden = page.get_by_test_id("stExpander").filter(
+        has_text=f"Hidden from shoppers ({before + 3})"
+    )
+    hidden.locator("summary").click()
+    listing = hidden.get_by_test_id("stDataFrame")
+    for title, status in (
+        ("Aurora Insulated Parka", "draft"), ("Ember Fleece Gloves", "not visible")
+    ):
+        # Columns: product, id, status, document; glide-cell-COLUMN-ROW holds a cell's text.
+        name = listing.locator('[data-testid^="glide-cell-0-"]', has_text=title)
+        row = name.get_attribute("data-testid").rsplit("-", 1)[1]
+        expect(listing.get_by_test_id(f"glide-cell-2-{row}")).to_have_text(status)
+    shot(page, "variants-1-hidden-products")
+
+    nav_link(page, "Chat").click()
+    answer = ask(page, "How much is the Cirrus Down Vest in size M?")
+    expect(answer_text(answer)).to_contain_text("$48.00")
+    expect(answer_text(answer)).not_to_contain_text("$52.00")
+    card = product_card(answer, "Cirrus Down Vest")
+    captions = card.get_by_test_id("stCaptionContainer")
+    expect(captions.first).to_have_text(
+        "Size M: $48.00 · In stock in Black; sold out in Grey · Loftworks"
+    )
+    expect(captions.nth(1)).to_have_text("Size: S, M, L · Color: Black, Grey")
+    # Its image's host never resolves: the local placeholder is drawn instead.
+    expect(card.get_by_role("img", name="No product image")).to_be_visible()
+    shot(page, "variants-2-size-price")
+
+    answer = ask(page, "Do you have the Aurora Insulated Parka?")  # a draft
+    expect(answer).not_to_contain_text("Aurora")
