@@ -180,6 +180,13 @@ class ExtractiveGenerator(Generator):
         if not products:
             yield from self._policy_answer(query, numbered)
             return
+        # Two products of one name (two files, two shops' exports): the one that has the
+        # size or colour asked for is the one meant ("the navy Harbor Scarf").
+        named_both = [p for p in products if _names_product(query, p[1])]
+        if len(named_both) > 1 and not _names_variant(question, products[0][1]):
+            having = [p for p in named_both if _names_variant(question, p[1])]
+            if having:
+                products = having[:1] + [p for p in products if p is not having[0]]
         compared = _compared(question, products)
         if len(compared) > 1:
             # "compare the Alpine 2 and the Summit 3": each named product's line, side by side.
