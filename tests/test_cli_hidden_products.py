@@ -62,3 +62,25 @@ def test_docs_list_counts_hidden_products_and_lists_them_with_their_status(tmp_p
             shopbot("search", "parka gaiters gloves", "-k", "10", "--json", env=env).stdout
         )
     ), "a shopper's search never finds them"
+
+
+def test_hidden_products_are_read_from_the_newest_record_on_either_store(service):
+    """Embedded and Chroma server alike; a newer file that offers the same product (the
+    latest upload wins a SKU) makes it visible again, so it is no longer listed."""
+    from shopbot.hidden_products import hidden_products
+
+    service.ingest([OUTERWEAR_CSV])
+    assert {(p.title, p.status) for p in hidden_products(service.store)} == {
+        ("Aurora Insulated Parka", "draft"),
+        ("Old Trail Gaiters", "archived"),
+        ("Ember Fleece Gloves", "hidden"),
+    }
+    header, *rows = OUTERWEAR_CSV.read_text(encoding="utf-8").splitlines()
+    published = [
+        row.replace(",FALSE,", ",TRUE,").replace(",draft", ",active")
+        for row in rows if row.startswith("aurora-insulated-parka,")
+    ]
+    service.ingest_bytes("parka-launch.csv", "\n".join([header, *published, ""]).encode())
+    assert {p.title for p in hidden_products(service.store)} == {
+        "Old Trail Gaiters", "Ember Fleece Gloves"
+    }
