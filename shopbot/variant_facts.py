@@ -125,8 +125,9 @@ def chosen_sentences(
         elif stock_asked:
             sentences.append(f"The catalog does not say whether {names} is in stock.")
     elif sold_out and available:
+        # Whole labels ("M / Grey"), so the sentence says which variants on its own.
         sentences.append(
-            f"In stock: {_labels(available, names)}; out of stock: {_labels(sold_out, names)}."
+            f"In stock: {_labels(available, '')}; out of stock: {_labels(sold_out, '')}."
         )
     elif sold_out:
         sentences.append(f"{names} is out of stock.")
