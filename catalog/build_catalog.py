@@ -1,9 +1,12 @@
 """Build the Ridgeline Outfitters demo catalog files from catalog_data.py.
 
-Run from the repository root:  python catalog/build_catalog.py
-Writes next to this script: products.csv, price_list.xlsx, new_arrivals.jsonl, faq.md,
-spec_sheets/*.pdf, pages/*.html, policies/*.docx. Deterministic: running it twice gives
-byte-identical files (fixed timestamps in the DOCX/XLSX zips and in the PDFs).
+Run from the repository root:  python catalog/build_catalog.py [OUTPUT ...]
+Writes next to this script: products.csv (a Shopify export, one row per variant),
+woocommerce_products.csv (a WooCommerce export), price_list.xlsx, new_arrivals.jsonl, faq.md,
+spec_sheets/*.pdf, pages/*.html, policies/*.docx; or only the outputs named
+("products.csv woocommerce_products.csv", "spec_sheets", "pages", "policies", ...). Deterministic: running it twice gives
+byte-identical files (fixed timestamps in the DOCX/XLSX zips and in the PDFs), and the two
+CSVs are only rewritten when their content changes.
 Needs openpyxl, python-docx and reportlab.
 """
 
@@ -52,6 +55,16 @@ def _clean_dir(sub, ext):
             os.remove(os.path.join(d, name))
 
 
+def _write_if_changed(path, blob):
+    """Write ``blob`` unless the file already holds exactly it (its mtime stays)."""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            if f.read() == blob:
+                return
+    with open(path, "wb") as f:
+        f.write(blob)
+
+
 def normalize_zip(path):
     """Rewrite an OOXML zip with fixed entry timestamps and fixed core.xml dates."""
     with zipfile.ZipFile(path) as zin:
@@ -73,10 +86,13 @@ def normalize_zip(path):
 
 
 # ---------------------------------------------------------------------------------------
-# products.csv
+# products.csv: a Shopify product export, one row per variant
 # ---------------------------------------------------------------------------------------
+# Shopify's classic export columns. A product's first row carries the product fields and
+# the option names; its other rows (same Handle) carry only option values, variant fields
+# and, while there are any left, one more product image each.
 CSV_HEADERS = [
-    "Handle", "Title", "Body", "Vendor", "Product Category", "Type", "Tags", "Published",
+    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",
     "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name",
     "Option3 Value", "Variant SKU", "Variant Grams", "Variant Inventory Tracker",
     "Variant Inventory Qty", "Variant Inventory Policy", "Variant Fulfillment Service",
@@ -89,29 +105,51 @@ CSV_HEADERS = [
     "Price / International", "Compare At Price / International",
     "Google Shopping / Google Product Category", "Google Shopping / AdWords Grouping",
     "Google Shopping / AdWords Labels", "Google Shopping / Custom Product",
-    "Google Shopping / Custom Label 0", "Google Shopping / Custom Label 1", "Material", "Status",
-    "URL",
+    "Google Shopping / Custom Label 0", "Google Shopping / Custom Label 1",
+    "Material (product.metafields.custom.material)", "Status",
+    "URL",  # not Shopify's: the shop adds its product page addresses before sharing the file
 ]
 
 
-def csv_price(p, i):
-    if p["compare_at_price"] is not None:
-        return "{:.2f} (sale)".format(p["price"])
-    if p["price"] >= 1000:
-        return fmt_price(p["price"])
-    if i % 6 == 4:
-        return "{:.2f} USD".format(p["price"])
-    return fmt_price(p["price"])
+def _upc(number):
+    """A 12-digit UPC-A with its check digit, from an 11-digit number."""
+    digits = "{:011d}".format(number)
+    odd = sum(int(d) for d in digits[0::2])
+    even = sum(int(d) for d in digits[1::2])
+    return digits + str((10 - (odd * 3 + even) % 10) % 10)
 
 
-def csv_row(p, i):
+def _body_html(p, i):
+    """Body (HTML) as shop staff left it: paragraphs for multi-line descriptions, a
+    wrapping <p> on some, plain text on the rest."""
+    lines = [s for s in p["description"].split("\n") if s]
+    if len(lines) > 1:
+        return "\n".join("<p>{}</p>".format(html.escape(s, quote=False)) for s in lines)
+    if i % 4 == 3:
+        return "<p>{}</p>".format(html.escape(p["description"], quote=False))
+    return p["description"]
+
+
+def _images(p, i):
+    """Product images: one per colour (the variants show theirs), or one; none for a few."""
+    if i % 9 == 5:
+        return []
+    base = "{}/cdn/images/{}".format(data.SHOP_URL, p["handle"])
+    if len(p["colours"]) > 1:
+        return ["{}-{}.jpg".format(base, data.slugify(c)) for c in p["colours"]]
+    return [base + ".jpg"]
+
+
+def csv_rows(p, i):
+    """The rows of one product: the first with every product field, then one per variant."""
     first_sentence = p["description"].replace("\n", " ").split(". ")[0].rstrip(".") + "."
+    on_sale = p["compare_at_price"] is not None
     tags = [p["subcategory"].lower(), p["category"].lower()]
     if p["brand"]:
         tags.append(p["brand"].lower())
     if p["stock"] == 0:
         tags.append("out-of-stock")
-    if p["compare_at_price"] is not None:
+    if on_sale:
         tags.append("sale")
     gender = ""
     if "Women's" in p["title"]:
@@ -119,59 +157,214 @@ def csv_row(p, i):
     elif i % 4 == 2:
         gender = "unisex"
     kids = "Kids" in p["title"] or any("Kids" in s for s in p["sizes"])
-    row = {
-        "Handle": p["handle"],
+    product = {
         "Title": p["title"],
-        "Body": p["description"],
+        "Body (HTML)": _body_html(p, i),
         "Vendor": p["brand"],
         "Product Category": data.CATEGORY_PATHS[p["subcategory"]],
         "Type": p["subcategory"],
         "Tags": "" if i % 10 == 7 else ", ".join(tags),
-        "Published": "" if i % 11 == 5 else "TRUE",
-        "Option1 Name": "Color" if i % 6 == 5 else "Colour",
-        "Option1 Value": " / ".join(p["colours"]),
-        "Option2 Name": "Size" if p["sizes"] else "",
-        "Option2 Value": " / ".join(p["sizes"]),
-        "Variant SKU": p["sku"],
-        "Variant Grams": str(p["weight_g"]),
-        "Variant Inventory Tracker": "shopify" if i % 5 == 0 else "",
-        "Variant Inventory Qty": str(p["stock"]),
-        "Variant Inventory Policy": "deny" if i % 7 == 0 else "",
-        "Variant Fulfillment Service": "manual" if i % 8 == 0 else "",
-        "Variant Price": csv_price(p, i),
-        "Variant Compare At Price": (fmt_price(p["compare_at_price"])
-                                     if p["compare_at_price"] is not None else ""),
-        "Variant Requires Shipping": "TRUE" if i % 3 == 0 else "",
-        "Variant Taxable": "TRUE" if i % 4 == 0 else "",
-        "Variant Barcode": "8{:011d}".format((i + 1) * 104729 % 10 ** 11) if i % 5 == 1 else "",
-        "Image Src": ("" if i % 9 == 5 else
-                      "{}/cdn/images/{}.jpg".format(data.SHOP_URL, p["handle"])),
-        "Image Position": "1" if i % 9 != 5 and i % 2 == 0 else "",
-        "Image Alt Text": "{} in {}".format(p["title"], p["colours"][0]) if i % 3 == 0 else "",
-        "Gift Card": "FALSE" if i % 10 == 0 else "",
+        "Published": ("FALSE" if p["status"] == "draft" else "" if i % 11 == 5 else "TRUE"),
+        "Gift Card": "FALSE",
         "SEO Title": "{} | {}".format(p["title"], data.SHOP_NAME) if i % 4 == 1 else "",
         "SEO Description": first_sentence if i % 4 == 1 else "",
         "Google Shopping / Gender": gender,
         "Google Shopping / Age Group": "kids" if kids else "",
         "Google Shopping / Condition": "new" if i % 12 == 0 else "",
         "Included / United States": "TRUE" if i % 13 == 0 else "",
-        "Google Shopping / Custom Label 0": "clearance" if p["compare_at_price"] is not None else "",
-        "Variant Weight Unit": "g" if i % 3 == 1 else "",
-        "Material": p["material"],
-        "Status": "active",
+        "Google Shopping / Custom Label 0": "clearance" if on_sale else "",
+        "Material (product.metafields.custom.material)": p["material"],
+        "Status": p["status"],
         "URL": p["url"],
     }
-    return [row.get(h, "") for h in CSV_HEADERS]
+    images = _images(p, i)
+    colour_name = p["options"][0]
+    # Some staff copy the price into Compare At Price on products that are not on sale.
+    compare_is_price = not on_sale and i % 9 == 2
+    rows = []
+    for k, v in enumerate(p["variants"]):
+        row = dict(product) if k == 0 else {}
+        row["Handle"] = p["handle"]
+        for n, name in enumerate(p["options"], start=1):
+            if k == 0:
+                row["Option{} Name".format(n)] = name
+            row["Option{} Value".format(n)] = v["options"][name]
+        compare = v["compare_at_price"]
+        if compare is None and compare_is_price:
+            compare = v["price"]
+        row.update({
+            "Variant SKU": v["sku"],
+            "Variant Grams": str(v["grams"]),
+            "Variant Inventory Tracker": "shopify",
+            "Variant Inventory Qty": str(v["stock"]),
+            "Variant Inventory Policy": "deny",
+            "Variant Fulfillment Service": "manual",
+            "Variant Price": "{:.2f}".format(v["price"]),
+            "Variant Compare At Price": "" if compare is None else "{:.2f}".format(compare),
+            "Variant Requires Shipping": "TRUE",
+            "Variant Taxable": "TRUE",
+            "Variant Barcode": _upc(84210000000 + i * 100 + k) if i % 5 == 1 else "",
+            "Variant Weight Unit": "kg" if v["grams"] >= 5000 else "g",
+        })
+        if images and len(p["colours"]) > 1:
+            row["Variant Image"] = images[p["colours"].index(v["options"][colour_name])]
+        if k < len(images):
+            row["Image Src"] = images[k]
+            row["Image Position"] = str(k + 1)
+            colour = p["colours"][k] if len(p["colours"]) > 1 else p["colours"][0]
+            row["Image Alt Text"] = "{} in {}".format(p["title"], colour) if i % 3 == 0 else ""
+        rows.append(row)
+    for k in range(len(rows), len(images)):  # images left over: image-only rows
+        rows.append({"Handle": p["handle"], "Image Src": images[k],
+                     "Image Position": str(k + 1)})
+    return [[row.get(h, "") for h in CSV_HEADERS] for row in rows]
 
 
 def build_csv():
-    rows = products_in("products.csv")
-    with open(_path("products.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        w.writerow(CSV_HEADERS)
-        for i, p in enumerate(rows):
-            w.writerow(csv_row(p, i))
-    return len(rows)
+    products = products_in("products.csv")
+    products += [p for p in data.HIDDEN_PRODUCTS if p["file"] == "products.csv"]
+    rows = 0
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    w.writerow(CSV_HEADERS)
+    for i, p in enumerate(products):
+        for row in csv_rows(p, i):
+            w.writerow(row)
+            rows += 1
+    _write_if_changed(_path("products.csv"), buf.getvalue().encode("utf-8"))
+    return "{} products, {} rows".format(len(products), rows)
+
+
+# ---------------------------------------------------------------------------------------
+# woocommerce_products.csv: a WooCommerce product export (Products > Export)
+# ---------------------------------------------------------------------------------------
+WOO_HEADERS = [
+    "ID", "Type", "SKU", "GTIN, UPC, EAN, or ISBN", "Name", "Published", "Is featured?",
+    "Visibility in catalog", "Short description", "Description", "Date sale price starts",
+    "Date sale price ends", "Tax status", "Tax class", "In stock?", "Stock",
+    "Low stock amount", "Backorders allowed?", "Sold individually?", "Weight (kg)",
+    "Length (cm)", "Width (cm)", "Height (cm)", "Allow customer reviews?", "Purchase note",
+    "Sale price", "Regular price", "Categories", "Tags", "Shipping class", "Images",
+    "Download limit", "Download expiry days", "Parent", "Grouped products", "Upsells",
+    "Cross-sells", "External URL", "Button text", "Position", "Brands",
+]
+WOO_ATTRIBUTE_FIELDS = ["name", "value(s)", "visible", "global", "default"]
+WOO_UPLOADS = "{}/wp-content/uploads/2026/11".format(data.SHOP_URL)
+
+
+def _woo_list(values):
+    """A WooCommerce list cell: comma-separated, commas inside an item escaped."""
+    return ", ".join(str(v).replace(",", "\\,") for v in values)
+
+
+def _woo_html(sentences):
+    """WooCommerce writes a description's line breaks as a literal \\n."""
+    return "\\n".join("<p>{}</p>".format(html.escape(s, quote=False)) for s in sentences)
+
+
+def _woo_prices(v):
+    """(Sale price, Regular price, sale starts, sale ends) cells of a variant."""
+    if v["compare_at_price"] is None:
+        return "", "{:.2f}".format(v["price"]), "", ""
+    day = "{:%Y-%m-%d}"
+    return ("{:.2f}".format(v["price"]), "{:.2f}".format(v["compare_at_price"]),
+            day.format(v["sale_starts"]) if v["sale_starts"] else "",
+            day.format(v["sale_ends"]) if v["sale_ends"] else "")
+
+
+def woo_rows(p):
+    """(row, attributes) of one product and then of each of its variations; attributes
+    are [(name, values, visible, global, default)]."""
+    variable = bool(p["options"])
+    attributes = [
+        (name, list(dict.fromkeys(v["options"][name] for v in p["variants"])), "1", "1",
+         p["variants"][0]["options"][name])
+        for name in p["options"]
+    ]
+    if "Colour" not in p["options"] and p["colours"]:
+        attributes.append(("Colour", p["colours"], "1", "0", ""))
+    attributes += [(name, [value], "1", "0", "") for name, value in p["specs"].items()]
+    slug = data.slugify(p["title"])
+    in_stock_variants = [v for v in p["variants"] if v["stock"] > 0]
+    row = {
+        "ID": str(p["woo_id"]),
+        "Type": "variable" if variable else "simple",
+        "SKU": p["sku"],
+        "Name": p["title"],
+        "Published": "1",
+        "Is featured?": "0",
+        "Visibility in catalog": "hidden" if p["status"] == "hidden" else "visible",
+        "Short description": p["short_description"],
+        "Description": _woo_html(_sentences(p["description"])),
+        "Tax status": "taxable",
+        "In stock?": "1" if in_stock_variants else "0",
+        "Backorders allowed?": "0",
+        "Sold individually?": "0",
+        "Weight (kg)": "{:g}".format(p["weight_g"] / 1000),
+        "Allow customer reviews?": "1",
+        "Categories": p["woo_category"],
+        "Tags": _woo_list([t.lower() for t in (p["subcategory"], p["brand"]) if t]),
+        "Images": "{}/{}.jpg".format(WOO_UPLOADS, slug),
+        "Position": "0",
+        "Brands": p["brand"],
+    }
+    if not variable:
+        v = p["variants"][0]
+        row["Stock"] = str(v["stock"])
+        (row["Sale price"], row["Regular price"], row["Date sale price starts"],
+         row["Date sale price ends"]) = _woo_prices(v)
+    rows = [(row, attributes)]
+    for k, v in enumerate(p["variants"] if variable else []):
+        label = ", ".join(v["options"][name] for name in p["options"])
+        child = {
+            "ID": str(p["woo_id"] + k + 1),
+            "Type": "variation",
+            "SKU": v["sku"],
+            "Name": "{} - {}".format(p["title"], label),
+            "Published": "1",
+            "Is featured?": "0",
+            "Visibility in catalog": "visible",
+            "Tax status": "taxable",
+            "Tax class": "parent",
+            "In stock?": "1" if v["stock"] > 0 else "0",
+            "Stock": str(v["stock"]),
+            "Backorders allowed?": "0",
+            "Sold individually?": "0",
+            "Weight (kg)": "{:g}".format(v["grams"] / 1000),
+            "Allow customer reviews?": "0",
+            "Parent": "id:{}".format(p["woo_id"]),
+            "Position": str(k + 1),
+        }
+        (child["Sale price"], child["Regular price"], child["Date sale price starts"],
+         child["Date sale price ends"]) = _woo_prices(v)
+        rows.append((child, [(name, [v["options"][name]], "", "1", "") for name in p["options"]]))
+    return rows
+
+
+def _sentences(text):
+    parts = [s.strip() for s in text.replace("\n", " ").split(". ") if s.strip()]
+    return [s if s.endswith(".") else s + "." for s in parts]
+
+
+def build_woo_csv():
+    products = [p for p in data.PRODUCTS + data.HIDDEN_PRODUCTS if p["file"] == data.WOO_FILE]
+    rows = [r for p in products for r in woo_rows(p)]
+    width = max(len(attrs) for _, attrs in rows)
+    headers = WOO_HEADERS + ["Attribute {} {}".format(n, f)
+                             for n in range(1, width + 1) for f in WOO_ATTRIBUTE_FIELDS]
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    w.writerow(headers)
+    for row, attrs in rows:
+        for n, (name, values, visible, is_global, default) in enumerate(attrs, start=1):
+            row["Attribute {} name".format(n)] = name
+            row["Attribute {} value(s)".format(n)] = _woo_list(values)
+            row["Attribute {} visible".format(n)] = visible
+            row["Attribute {} global".format(n)] = is_global
+            row["Attribute {} default".format(n)] = default
+        w.writerow([row.get(h, "") for h in headers])
+    _write_if_changed(_path(data.WOO_FILE), buf.getvalue().encode("utf-8"))
+    return "{} products, {} rows".format(len(products), len(rows))
 
 
 # ---------------------------------------------------------------------------------------
@@ -619,25 +812,47 @@ def build_faq():
     return len(data.FAQ)
 
 
-def main():
-    skus = [p["sku"] for p in data.PRODUCTS]
+BUILDERS = {
+    "products.csv": build_csv,
+    "woocommerce_products.csv": build_woo_csv,
+    "price_list.xlsx": build_xlsx,
+    "new_arrivals.jsonl": build_jsonl,
+    "spec_sheets": build_pdfs,  # *.pdf
+    "pages": build_pages,  # *.html
+    "policies": build_docx,  # *.docx
+    "faq.md": build_faq,  # questions
+}
+
+
+def check_data():
+    skus = [p["sku"] for p in data.PRODUCTS + data.HIDDEN_PRODUCTS]
     assert len(skus) == len(set(skus)), "duplicate SKU"
+    variant_skus = [v["sku"] for p in data.PRODUCTS + data.HIDDEN_PRODUCTS for v in p["variants"]]
+    assert len(variant_skus) == len(set(variant_skus)), "duplicate variant SKU"
     assert len(set(p["category"] for p in data.PRODUCTS)) >= 7
     for sku in data.SPEC_SHEET_SKUS:
         assert data.PRODUCTS_BY_SKU[sku]["file"] == "products.csv", sku
-    counts = {
-        "products.csv": build_csv(),
-        "price_list.xlsx": build_xlsx(),
-        "new_arrivals.jsonl": build_jsonl(),
-        "spec_sheets/*.pdf": build_pdfs(),
-        "pages/*.html": build_pages(),
-        "policies/*.docx": build_docx(),
-        "faq.md (questions)": build_faq(),
-    }
-    for k, v in counts.items():
-        print("{:<22} {}".format(k, v))
-    print("distinct SKUs          {}".format(len(skus)))
+    for p in data.PRODUCTS:
+        assert sum(v["stock"] for v in p["variants"]) == p["stock"], p["sku"]
+        assert min(data.price_on(v) for v in p["variants"]) == p["price"], p["sku"]
+        if p["file"] == "products.csv":
+            assert p["variants"][0]["sku"] == p["sku"], p["sku"]
+            assert p["variants"][0]["price"] == p["price"], p["sku"]
+    return skus
+
+
+def main(argv):
+    """Build every file, or only those named ("products.csv woocommerce_products.csv")."""
+    skus = check_data()
+    unknown = [name for name in argv if name not in BUILDERS]
+    if unknown:
+        sys.exit("unknown output {}; choose from: {}".format(
+            ", ".join(unknown), ", ".join(BUILDERS)))
+    for name, build in BUILDERS.items():
+        if not argv or name in argv:
+            print("{:<26} {}".format(name, build()))
+    print("distinct SKUs              {}".format(len(skus)))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -12,13 +12,24 @@ PRODUCTS         list of dicts, one per distinct SKU, keys:
                  sku, title, brand ("" = no brand), category (one of CATEGORIES), subcategory,
                  price (float, USD; for sale items the sale price), compare_at_price (float or
                  None), currency, stock (int, 0 = out of stock), colours (list), sizes (list,
-                 empty where not relevant), material, weight_g (int), description (the exact
-                 text written to the file; some products.csv ones contain newlines), url,
+                 empty where not relevant), material, weight_g (int), description (plain
+                 text; some products.csv ones have a sentence per line, written there as
+                 HTML paragraphs), url,
                  handle, specs (ordered dict label -> text), notes (price-list notes),
                  file (where the product lives: "products.csv", "price_list.xlsx",
-                 "new_arrivals.jsonl" or "pages/<name>.html"), page / spec_sheet (extra
-                 HTML page / PDF spec sheet path relative to catalog/, or None)
+                 "new_arrivals.jsonl", "woocommerce_products.csv" or "pages/<name>.html"),
+                 page / spec_sheet (extra HTML page / PDF spec sheet path relative to
+                 catalog/, or None), and options, variants, product_id, status (see
+                 "Variants" below: per-variant SKU, options, price, compare-at price, sale
+                 window and stock)
 PRODUCTS_BY_SKU  dict sku -> product
+PRODUCTS_BY_ID   dict product_id (the key the store files it under) -> product
+WOO_PRODUCTS     the products of woocommerce_products.csv shoppers see (also in PRODUCTS)
+HIDDEN_PRODUCTS  products shoppers must never see (a Shopify draft, a hidden WooCommerce
+                 product); not in PRODUCTS
+TODAY            the demo's today (sale windows are set around it); price_on(variant, day)
+                 and sale_active(variant, day) say what a variant costs and whether it is
+                 on sale on a day
 SPEC_SHEET_SKUS  SKUs that have a PDF spec sheet in spec_sheets/ (all also in products.csv)
 SPEC_SHEETS      sku -> extra text for the PDF spec sheets
 PAGE_SKUS        SKUs that have an HTML page in pages/
@@ -27,6 +38,8 @@ PAGES            sku -> extra text for the HTML pages
 POLICIES         shop policy facts (shipping, returns, warranty, sizing)
 FAQ              list of (section, question, answer) rendered into faq.md
 """
+
+import datetime
 
 SHOP_NAME = "Ridgeline Outfitters"
 SHOP_URL = "https://ridgeline-outfitters.example"
@@ -59,42 +72,42 @@ SKU_PREFIX = {
 
 # Store-export style category paths (products.csv "Product Category"), keyed by subcategory.
 CATEGORY_PATHS = {
-    "Backpacking Tents": "Camping | Tents | Backpacking Tents",
-    "Ultralight Tents": "Camping | Tents | Ultralight Tents",
-    "Expedition Tents": "Camping | Tents | Expedition & 4-Season Tents",
-    "Family Tents": "Camping | Tents | Family & Car Camping Tents",
-    "Shelters & Tarps": "Camping | Tents | Shelters & Tarps",
-    "Rooftop Tents": "Camping | Tents | Vehicle & Rooftop Tents",
-    "Down Sleeping Bags": "Camping | Sleeping Bags | Down",
-    "Synthetic Sleeping Bags": "Camping | Sleeping Bags | Synthetic",
-    "Quilts": "Camping | Sleeping Bags | Quilts",
-    "Sleeping Bag Liners": "Camping | Sleeping Bags | Liners",
-    "Backpacking Packs": "Hiking | Backpacks | Backpacking Packs",
-    "Daypacks": "Hiking | Backpacks | Daypacks",
-    "Running & Hydration": "Hiking | Backpacks | Running & Hydration",
-    "Duffels & Travel": "Travel | Bags | Duffels & Travel Packs",
-    "Specialty Packs": "Hiking | Backpacks | Specialty Packs",
-    "Stoves": "Camping | Camp Kitchen | Stoves",
-    "Cookware": "Camping | Camp Kitchen | Cookware",
-    "Coffee & Drinkware": "Camping | Camp Kitchen | Coffee & Drinkware",
-    "Water Treatment": "Camping | Camp Kitchen | Water Treatment",
-    "Coolers & Camp Furniture": "Camping | Camp Kitchen | Coolers & Furniture",
-    "Headlamps": "Camping | Lighting & Electronics | Headlamps",
-    "Lanterns & Flashlights": "Camping | Lighting & Electronics | Lanterns & Flashlights",
-    "Power & Navigation": "Camping | Lighting & Electronics | Power & Navigation",
-    "Trail Accessories": "Hiking | Accessories | Trail Accessories",
-    "Camp Accessories": "Camping | Accessories | Camp Accessories",
-    "Tent Accessories": "Camping | Tents | Tent Accessories",
-    "Hiking Boots": "Footwear | Hiking Boots",
-    "Trail Shoes": "Footwear | Trail Shoes",
-    "Winter Boots": "Footwear | Winter Boots",
-    "Sandals & Camp Shoes": "Footwear | Sandals & Camp Shoes",
-    "Rain Jackets": "Apparel | Jackets | Rain Jackets",
-    "Insulated Jackets": "Apparel | Jackets | Insulated Jackets",
-    "Fleece & Softshell": "Apparel | Jackets | Fleece & Softshell",
-    "Pants": "Apparel | Bottoms | Pants",
-    "Base Layers & Tops": "Apparel | Tops | Base Layers & Tops",
-    "Hats & Gloves": "Apparel | Accessories | Hats & Gloves",
+    "Backpacking Tents": "Camping > Tents > Backpacking Tents",
+    "Ultralight Tents": "Camping > Tents > Ultralight Tents",
+    "Expedition Tents": "Camping > Tents > Expedition & 4-Season Tents",
+    "Family Tents": "Camping > Tents > Family & Car Camping Tents",
+    "Shelters & Tarps": "Camping > Tents > Shelters & Tarps",
+    "Rooftop Tents": "Camping > Tents > Vehicle & Rooftop Tents",
+    "Down Sleeping Bags": "Camping > Sleeping Bags > Down",
+    "Synthetic Sleeping Bags": "Camping > Sleeping Bags > Synthetic",
+    "Quilts": "Camping > Sleeping Bags > Quilts",
+    "Sleeping Bag Liners": "Camping > Sleeping Bags > Liners",
+    "Backpacking Packs": "Hiking > Backpacks > Backpacking Packs",
+    "Daypacks": "Hiking > Backpacks > Daypacks",
+    "Running & Hydration": "Hiking > Backpacks > Running & Hydration",
+    "Duffels & Travel": "Travel > Bags > Duffels & Travel Packs",
+    "Specialty Packs": "Hiking > Backpacks > Specialty Packs",
+    "Stoves": "Camping > Camp Kitchen > Stoves",
+    "Cookware": "Camping > Camp Kitchen > Cookware",
+    "Coffee & Drinkware": "Camping > Camp Kitchen > Coffee & Drinkware",
+    "Water Treatment": "Camping > Camp Kitchen > Water Treatment",
+    "Coolers & Camp Furniture": "Camping > Camp Kitchen > Coolers & Furniture",
+    "Headlamps": "Camping > Lighting & Electronics > Headlamps",
+    "Lanterns & Flashlights": "Camping > Lighting & Electronics > Lanterns & Flashlights",
+    "Power & Navigation": "Camping > Lighting & Electronics > Power & Navigation",
+    "Trail Accessories": "Hiking > Accessories > Trail Accessories",
+    "Camp Accessories": "Camping > Accessories > Camp Accessories",
+    "Tent Accessories": "Camping > Tents > Tent Accessories",
+    "Hiking Boots": "Footwear > Hiking Boots",
+    "Trail Shoes": "Footwear > Trail Shoes",
+    "Winter Boots": "Footwear > Winter Boots",
+    "Sandals & Camp Shoes": "Footwear > Sandals & Camp Shoes",
+    "Rain Jackets": "Apparel > Jackets > Rain Jackets",
+    "Insulated Jackets": "Apparel > Jackets > Insulated Jackets",
+    "Fleece & Softshell": "Apparel > Jackets > Fleece & Softshell",
+    "Pants": "Apparel > Bottoms > Pants",
+    "Base Layers & Tops": "Apparel > Tops > Base Layers & Tops",
+    "Hats & Gloves": "Apparel > Accessories > Hats & Gloves",
 }
 
 _STOCK_CYCLE = [12, 34, 7, 0, 21, 45, 3, 18, 27, 9, 0, 15, 52, 6, 23, 31, 0, 11, 40, 4]
@@ -1053,7 +1066,7 @@ for _p in PRODUCTS:
     if _p["sku"] in ON_SALE:
         _p["compare_at_price"] = ON_SALE[_p["sku"]]
     if _p["file"] == "products.csv":
-        # every 7th CSV row keeps its sentences on separate lines (embedded newlines in the CSV)
+        # every 7th CSV row keeps its sentences on separate lines (<p> paragraphs in the CSV)
         if _csv_index % 7 == 3:
             _p["description"] = "\n".join(_p["_sentences"])
         _csv_index += 1
@@ -1069,6 +1082,303 @@ def _sku_of(title):
         if p["title"] == title:
             return p["sku"]
     raise KeyError(title)
+
+
+# ---------------------------------------------------------------------------------------
+# Variants (issue 12): what is sold and stocked, per colour and size
+# ---------------------------------------------------------------------------------------
+# Every product in PRODUCTS and HIDDEN_PRODUCTS also has:
+#   options     option names in export order (products.csv: Option1/2 Name, e.g.
+#               ["Colour", "Size"]; woocommerce_products.csv: the variation attributes);
+#               [] for a product filed as a single row (price list, feed, HTML page)
+#   variants    list of dicts, the first one the product's old single row:
+#                 sku               the old SKU for the first variant, derived ones after it
+#                                   ("RL-SLB-001-BLK-LNG")
+#                 options           {option name: value}
+#                 price             the price the export writes (Shopify "Variant Price",
+#                                   WooCommerce "Sale price" when there is one)
+#                 compare_at_price  the price it is compared with (Shopify compare-at,
+#                                   WooCommerce regular price under a sale) or None
+#                 sale_starts / sale_ends   first and last day of a WooCommerce sale window
+#                                   (datetime.date) or None (no window)
+#                 stock             units in stock (0 = this variant is sold out)
+#                 grams             shipping weight
+#   product_id  the key the store files it under: the Shopify handle for products.csv, the
+#               SKU everywhere else
+#   status      "active"; HIDDEN_PRODUCTS are "draft" or "hidden" (never shown to shoppers)
+# A product's own "price", "compare_at_price" and "stock" are what a shopper sees for the
+# whole product on TODAY: its lowest current price (the first variant's), that price's
+# compare-at price while a sale runs, and the sum of its variants' stock.
+
+TODAY = datetime.date(2026, 12, 7)
+
+# Sold out in every variant stays sold out; a product's stock is split over its variants by
+# these weights (a 0 weight sells a variant out while its siblings still have stock).
+_STOCK_WEIGHTS = [5, 2, 0, 3, 4, 1, 6, 0, 2, 3, 5, 0, 4]
+
+# Bigger versions cost more: sku -> {size: surcharge over the first variant's price}.
+SIZE_SURCHARGES = {
+    "RL-SLB-001": {"Long": 30.00},
+    "RL-SLB-002": {"Long": 30.00},
+    "RL-SLB-003": {"Long": 40.00},
+    "RL-SLB-006": {"Wide": 20.00},
+    "RL-SLB-013": {"Long": 25.00},
+}
+# Extra shipping weight of a bigger size (fraction of the first variant's).
+_SIZE_EXTRA_WEIGHT = {"Long": 0.08, "Women's Long": 0.08, "Wide": 0.12}
+
+# A sale on some colours only (clearance of a colour): sku -> the colours on sale.
+SALE_COLOURS = {"RL-ACC-005": ["Charcoal"]}
+
+_CODES = {
+    "Black": "BLK", "Grey": "GRY", "Blue": "BLU", "Green": "GRN", "Red": "RED",
+    "Yellow": "YEL", "Sand": "SND", "Olive": "OLV", "Tan": "TAN", "Navy": "NVY",
+    "Lime": "LIM", "Purple": "PUR", "Teal": "TEA", "Charcoal": "CHR", "Silver": "SLV",
+    "White": "WHT", "Plum": "PLM", "Natural": "NAT", "Taupe": "TPE", "Brown": "BRN",
+    "Regular": "REG", "Long": "LNG", "Wide": "WDE", "Double": "DBL", "Wide Long": "WLG",
+    "Women's Regular": "WREG", "Women's Long": "WLNG", "Kids": "KID",
+    "Kids (up to 150 cm)": "KID",
+}
+
+
+def _code(value):
+    """An option value as a SKU suffix part: "Forest Green" -> "FG", "S/M" -> "SM"."""
+    if value in _CODES:
+        return _CODES[value]
+    words = [w for w in "".join(c if c.isalnum() else " " for c in value).split()]
+    if len(words) > 1 and len("".join(words)) > 4:
+        return "".join(w[0] for w in words).upper()
+    return "".join(words).upper()
+
+
+def _split_stock(total, count, seed):
+    """``total`` units over ``count`` variants, deterministically, largest remainder."""
+    if count == 1 or total == 0:
+        return [total] + [0] * (count - 1)
+    weights = [_STOCK_WEIGHTS[(seed * 5 + k * 3) % len(_STOCK_WEIGHTS)] for k in range(count)]
+    if not any(weights):
+        weights[0] = 1
+    shares = [total * w / sum(weights) for w in weights]
+    counts = [int(s) for s in shares]
+    by_remainder = sorted(range(count), key=lambda k: (counts[k] - shares[k], k))
+    for k in by_remainder[: total - sum(counts)]:
+        counts[k] += 1
+    return counts
+
+
+def _variant(sku, options, price, stock, grams, compare_at_price=None, sale_starts=None,
+             sale_ends=None):
+    return {"sku": sku, "options": dict(options), "price": float(price),
+            "compare_at_price": None if compare_at_price is None else float(compare_at_price),
+            "sale_starts": sale_starts, "sale_ends": sale_ends, "stock": int(stock),
+            "grams": int(grams)}
+
+
+def price_on(variant, day=None):
+    """What a variant costs on ``day`` (default TODAY): its sale price inside the sale's
+    window, its regular (compare-at) price outside it."""
+    day = day or TODAY
+    return variant["compare_at_price"] if not sale_active(variant, day) and (
+        variant["compare_at_price"] or 0) > variant["price"] else variant["price"]
+
+
+def sale_active(variant, day=None):
+    """Whether a variant is on sale on ``day`` (default TODAY)."""
+    day = day or TODAY
+    if variant["compare_at_price"] is None or variant["compare_at_price"] <= variant["price"]:
+        return False
+    if variant["sale_starts"] is not None and day < variant["sale_starts"]:
+        return False
+    return variant["sale_ends"] is None or day <= variant["sale_ends"]
+
+
+def _shopify_variants(p, index):
+    """products.csv: a variant per colour (and size); the first keeps the product's SKU,
+    price and compare-at price."""
+    colour_name = "Color" if index % 6 == 5 else "Colour"  # two staff, two spellings
+    axes = [(colour_name, p["colours"])]
+    if p["sizes"]:
+        axes.append(("Size", p["sizes"]))
+    combos = [[]]
+    for name, values in axes:
+        combos = [c + [(name, v)] for c in combos for v in values]
+    stocks = _split_stock(p["stock"], len(combos), index)
+    surcharges = SIZE_SURCHARGES.get(p["sku"], {})
+    on_sale_colours = SALE_COLOURS.get(p["sku"], p["colours"])
+    variants = []
+    for k, combo in enumerate(combos):
+        options = dict(combo)
+        size = options.get("Size", "")
+        extra = surcharges.get(size, 0.0)
+        price = p["price"] + extra
+        compare = None
+        if p["compare_at_price"] is not None:
+            if options[colour_name] in on_sale_colours:
+                compare = p["compare_at_price"] + extra
+            else:
+                price = p["compare_at_price"] + extra  # this colour is not reduced
+        if k == 0:
+            sku = p["sku"]
+        else:
+            parts = [_code(value) for (name, values), (_, value) in zip(axes, combo)
+                     if len(values) > 1]
+            sku = "{}-{}".format(p["sku"], "-".join(parts))
+        grams = round(p["weight_g"] * (1 + _SIZE_EXTRA_WEIGHT.get(size, 0.0)) / 10) * 10 \
+            if size in _SIZE_EXTRA_WEIGHT else p["weight_g"]
+        variants.append(_variant(sku, options, price, stocks[k], grams, compare))
+    return [name for name, _ in axes], variants
+
+
+def _single_variant(p):
+    return [_variant(p["sku"], {}, p["price"], p["stock"], p["weight_g"], p["compare_at_price"])]
+
+
+_csv_index = 0
+for _p in PRODUCTS:
+    _p["status"] = "active"
+    if _p["file"] == "products.csv":
+        _p["options"], _p["variants"] = _shopify_variants(_p, _csv_index)
+        _p["product_id"] = _p["handle"]
+        _csv_index += 1
+    else:
+        _p["options"], _p["variants"] = [], _single_variant(_p)
+        _p["product_id"] = _p["sku"]
+del _p, _csv_index
+
+
+# ---------------------------------------------------------------------------------------
+# WooCommerce products (woocommerce_products.csv): the shop's newest products, still added
+# in its old WooCommerce back office. Keyed by their SKU. The export carries no product
+# page address, so their "url" is "".
+# ---------------------------------------------------------------------------------------
+WOO_FILE = "woocommerce_products.csv"
+
+
+def _woo(num, woo_id, title, brand, colours, sizes, weight_g, subcategory, category_path,
+         material, specs, short_description, sentences, variants, options=(), status="active",
+         category="Accessories"):
+    stock = sum(v["stock"] for v in variants)
+    p = _make(category, num, title, brand, 0.0, colours, weight_g, material, sentences,
+              subcategory, specs, sizes=sizes, stock=stock, file=WOO_FILE)
+    del p["_sentences"]
+    today = [price_on(v) for v in variants]
+    first = variants[today.index(min(today))]
+    p.update({
+        "price": min(today),
+        "compare_at_price": first["compare_at_price"] if sale_active(first) else None,
+        "url": "",
+        "woo_id": woo_id,
+        "woo_category": category_path,
+        "short_description": short_description,
+        "options": list(options),
+        "variants": variants,
+        "product_id": p["sku"],
+        "status": status,
+    })
+    return p
+
+
+def _woo_variants(sku, axes, rows):
+    """rows: (option values, price, stock, grams, suffix) per variation."""
+    return [_variant("{}-{}".format(sku, suffix), dict(zip(axes, values)), price, stock, grams)
+            for values, price, stock, grams, suffix in rows]
+
+
+WOO_PRODUCTS = [
+    # A variable product: the bigger pads cost more, the Long one is sold out.
+    _woo(16, 2301, "Loftrest Insulated Sleeping Pad", "Ridgeline", ["Slate Grey"],
+         ["Regular", "Long", "Wide Long"], 620, "Sleeping Pads",
+         "Camping > Camp Accessories > Sleeping Pads",
+         "30D ripstop nylon top, 40D nylon base, synthetic insulation",
+         {"R-value": "4.2", "Thickness": "7.5 cm",
+          "Dimensions": "Regular 183 x 51 cm, Long 198 x 51 cm, Wide Long 198 x 64 cm",
+          "Packed size": "23 x 10 cm", "Valve": "Flat two-way valve, pump sack included"},
+         "A warm, quiet air pad that packs to the size of a water bottle.",
+         ["An insulated three-season air pad with baffles that don't crinkle when you roll over.",
+          "R-value 4.2, 7.5 cm thick; the Regular weighs 620 g."],
+         _woo_variants("RL-ACC-016", ["Size"], [
+             (["Regular"], 149.00, 7, 620, "REG"),
+             (["Long"], 169.00, 0, 700, "LNG"),
+             (["Wide Long"], 189.00, 4, 820, "WLG"),
+         ]), options=["Size"]),
+    # A variable product with two attributes (colour x size), per-variation stock.
+    _woo(17, 2310, "Trailmark Merino Hiking Socks", "Northfall", ["Charcoal", "Forest Green"],
+         ["M", "L", "XL"], 90, "Trail Accessories", "Hiking > Trail Accessories > Socks",
+         "70% merino wool, 27% nylon, 3% elastane",
+         {"Cushioning": "Medium, full cushion underfoot",
+          "Size guide": "M fits EU 39-42, L fits EU 43-46, XL fits EU 47-49",
+          "Height": "Crew"},
+         "Cushioned merino crew socks that stay fresh for days on the trail.",
+         ["Crew-height hiking socks with a cushioned sole and a seamless toe.",
+          "Merino blend, one pair per pack; weighs 90 g per pair."],
+         _woo_variants("RL-ACC-017", ["Colour", "Size"], [
+             (["Charcoal", "M"], 24.95, 6, 90, "CHR-M"),
+             (["Charcoal", "L"], 24.95, 0, 95, "CHR-L"),
+             (["Charcoal", "XL"], 24.95, 3, 100, "CHR-XL"),
+             (["Forest Green", "M"], 24.95, 4, 90, "FG-M"),
+             (["Forest Green", "L"], 24.95, 5, 95, "FG-L"),
+             (["Forest Green", "XL"], 24.95, 0, 100, "FG-XL"),
+         ]), options=["Colour", "Size"]),
+    # A simple product on sale now, its sale ending in the future.
+    _woo(18, 2320, "Emberglow Packable Camp Blanket", "Northfall", ["Ember Orange"], [], 540,
+         "Camp Accessories", "Camping > Camp Accessories",
+         "20D ripstop nylon shell, synthetic insulation",
+         {"Dimensions": "190 x 135 cm", "Packed size": "28 x 15 cm",
+          "Care": "Machine washable"},
+         "A lofty, water-resistant blanket for cold evenings at camp.",
+         ["A packable insulated blanket with a snap-closure foot pocket and a stuff sack.",
+          "190 x 135 cm; weighs 540 g."],
+         [_variant("RL-ACC-018", {}, 69.00, 16, 540, 89.00,
+                   datetime.date(2026, 11, 27), datetime.date(2027, 1, 4))]),
+    # A simple product with a sale that has not started yet: full price today.
+    _woo(19, 2321, "Couloir Avalanche Shovel", "Kestrel Peak", ["Signal Orange"], [], 610,
+         "Avalanche Safety", "Winter > Avalanche Safety",
+         "6061 aluminium blade, telescoping aluminium shaft",
+         {"Blade size": "27 x 23 cm", "Length": "58-82 cm, telescoping",
+          "Modes": "shovel or hoe"},
+         "A light, stiff avalanche shovel that fits in a ski touring pack.",
+         ["An aluminium avalanche shovel with a telescoping shaft and a hoe mode for deep "
+          "digging.", "Length 58-82 cm; weighs 610 g."],
+         [_variant("RL-ACC-019", {}, 59.00, 10, 610, 79.00,
+                   datetime.date(2026, 12, 26), datetime.date(2027, 1, 10))]),
+    # A simple product whose sale window has ended: full price again.
+    _woo(20, 2322, "Ridgeline Tent Repair Kit", "Ridgeline", [], [], 95,
+         "Tent Accessories", "Camping > Tents > Tent Accessories",
+         "nylon repair patches, seam sealer, aluminium pole splint",
+         {"Includes": "2 ripstop patches, 2 mesh patches, pole splint, seam sealer, 2 m cord"},
+         "Everything you need to fix a tent in the field.",
+         ["A pocket kit of self-adhesive ripstop and mesh patches, a pole repair splint and "
+          "seam sealer.", "Weighs 95 g."],
+         [_variant("RL-ACC-020", {}, 18.95, 40, 95, 24.95,
+                   datetime.date(2026, 10, 1), datetime.date(2026, 10, 31))]),
+]
+
+# Products shoppers must never see: a draft in products.csv, a product hidden from the
+# WooCommerce catalog. Not in PRODUCTS.
+_draft = _make("Tents", 23, "Summit Expedition 3 Tent", "Kestrel Peak", 1099.00,
+               ["Signal Orange", "Glacier White"], 4400, _M_EXPEDITION,
+               ["The three-person version of our expedition dome, launching in spring 2027.",
+                "Sleeps 3; 4-season; packed weight 4400 g."],
+               "Expedition Tents", {"Capacity": "3 people", "Seasons": "4-season",
+                                    "Packed weight": "4400 g"}, stock=6)
+del _draft["_sentences"]
+_draft["options"], _draft["variants"] = _shopify_variants(_draft, 0)
+_draft.update(product_id=_draft["handle"], status="draft")
+
+HIDDEN_PRODUCTS = [
+    _draft,
+    _woo(21, 2323, "Alpine 2 Replacement Pole Set", "Ridgeline", ["Silver"], [], 420,
+         "Tent Accessories", "Camping > Tents > Tent Accessories", "7001-T6 aluminium",
+         {"Fits": "Alpine 2 Tent"}, "Warranty and repair part.",
+         ["A replacement hubbed pole set for the Alpine 2 Tent, sold through customer "
+          "service.", "Weighs 420 g."],
+         [_variant("RL-ACC-021", {}, 59.00, 6, 420)], status="hidden"),
+]
+del _draft
+
+PRODUCTS += WOO_PRODUCTS
+PRODUCTS_BY_SKU.update({p["sku"]: p for p in WOO_PRODUCTS})
+PRODUCTS_BY_ID = {p["product_id"]: p for p in PRODUCTS}
 
 
 # ---------------------------------------------------------------------------------------
