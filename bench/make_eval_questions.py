@@ -35,7 +35,7 @@ def catalog_facts(product: dict) -> ProductFacts:
         + [f"{k}: {v}" for k, v in product["specs"].items()]
     )
     return ProductFacts(
-        id=product["sku"],
+        id=product["product_id"],
         price=product["price"],
         stock=product["stock"],
         brand=product["brand"],
@@ -85,9 +85,11 @@ def add(kind, turns, expected_ids=(), expected_sources=(), constraints=None, fac
             "id": f"{kind}-{number:02d}",
             "kind": kind,
             "turns": list(turns),
-            "expected_ids": list(expected_ids),
+            # The key the store files each product under (a Shopify product's handle; its
+            # SKU elsewhere); a source is hit by its id or any of its variants' SKUs.
+            "expected_ids": [P[s]["product_id"] for s in expected_ids],
             "expected_sources": list(expected_sources),
-            "aliases": aliases(expected_ids),
+            "aliases": {P[s]["product_id"]: files for s, files in aliases(expected_ids).items()},
             "constraints": constraints or {},
             "facts": list(facts),
         }
