@@ -113,16 +113,21 @@ def test_a_variant_price_is_answered_with_that_variants_price(api_server):
     from tests.api_server import CATALOG_DIR
 
     tables = read_csv((CATALOG_DIR / "products.csv").read_bytes())
+
+    def priced_alone(product, name, value):
+        """The price of ``value``'s variants when they share one no other variant has."""
+        having = [v for v in product.variants if v.options.get(name) == value]
+        prices = {v.price for v in having}
+        others = {v.price for v in product.variants if v not in having}
+        return prices.pop() if len(prices) == 1 and not prices & others else None
+
     product, value, price = next(
-        (product, value, variants[0].price)
+        (product, value, price)
         for product, _ in products_from_tables(tables, "USD", "demo")
         if product.visible and product.has_options
         for name in product.options
         for value in product.option_values(name)
-        # one option value whose variants all share a price no other variant has
-        if len({v.price for v in (variants := [w for w in product.variants
-                                                if w.options.get(name) == value])}) == 1
-        and all(w.price != variants[0].price for w in product.variants if w not in variants)
+        if (price := priced_alone(product, name, value)) is not None
     )
     question = f"How much is the {product.title} in {value}?"
     completion = client(api_server).chat.completions.create(
