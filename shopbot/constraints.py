@@ -14,7 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shopbot.vocabulary import format_budget, same_word
+from shopbot.vocabulary import (
+    AMBIGUOUS_UNITS, CURRENCY_SLANG, CURRENCY_SYMBOLS, CURRENCY_WORDS, UNITS, alternatives,
+    currency_of, format_budget, same_word,
+)
 
 # --------------------------------------------------------------------------- normalising
 
@@ -503,8 +506,15 @@ def remember(remembered: Constraints, new: Constraints) -> Constraints:
 
 # --------------------------------------------------------------------------- parsing
 
-_CUR_PREFIX = r"(?:US\$|\$|€|£|USD\s?|EUR\s?|GBP\s?)"
-_CUR_SUFFIX = (r"(?:\s?(?:dollars?|bucks|usd|\$|euros?|eur|€|gbp|£|quid|pounds sterling)\b)")
+# Budgets are read in these currencies, written as shopbot.vocabulary spells them: a symbol
+# or code before the amount, a symbol, code or word ("bucks", "quid") after it.
+_BUDGET_CODES = ("USD", "EUR", "GBP")
+_CUR_SYMBOLS = [s for s, c in CURRENCY_SYMBOLS.items() if c in _BUDGET_CODES and s != c]
+_CUR_WORDS = [w for w, c in {**CURRENCY_WORDS, **CURRENCY_SLANG}.items() if c in _BUDGET_CODES]
+_CUR_CODES = "|".join(rf"{c}\s?" for c in _BUDGET_CODES)
+_CUR_PREFIX = rf"(?:{alternatives(_CUR_SYMBOLS)}|{_CUR_CODES})"
+_CUR_SIGNS = [s for s in _CUR_SYMBOLS if len(s) == 1]  # after an amount: "50€", not "50US$"
+_CUR_SUFFIX = rf"(?:\s?{alternatives([*_CUR_WORDS, *_BUDGET_CODES, *_CUR_SIGNS])}\b)"
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _AMOUNT = (rf"(?P<{{p}}cur1>{_CUR_PREFIX})?(?P<{{p}}num>{_NUM})(?P<{{p}}k>k\b)?"
            rf"(?P<{{p}}cur2>{_CUR_SUFFIX})?")
@@ -514,13 +524,17 @@ def _amount(prefix: str) -> str:
     return _AMOUNT.replace("{p}", prefix)
 
 
-# A bare number followed by one of these is a quantity, not a price.
-_UNITS = (r"(?:people|persons?|person|man|l|litres?|liters?|ltr|kg|kilos?|kilograms?|g|grams?|"
-          r"lbs?|lb|pounds?|oz|"
-          r"ounces?|cm|mm|m|km|miles?|inch(?:es)?|ft|feet|°|deg|degrees?|c|f|w|watts?|lumens?|"
-          r"lm|mah|days?|nights?|weeks?|months?|years?|yrs?|hours?|hrs?|h|mins?|minutes?|"
-          r"seasons?|season|pieces?|pcs|pack|items?|products?|results?|reviews?|stars?|"
-          r"units?|%|percent|x|d|denier|psi|bar|ml|cl|qt|quarts?)")
+# A bare number followed by one of these is a quantity, not a price: the vocabulary's units
+# (shopbot.vocabulary.UNITS, but "in") and other words that count or measure things.
+_NOT_PRICE_WORDS = (
+    r"man|ltr|kilos?|km|miles?|°|deg|degrees?|c|f|"
+    r"days?|nights?|weeks?|months?|years?|yrs?|hours?|hrs?|h|mins?|minutes?|"
+    r"seasons?|season|pieces?|pcs|pack|items?|products?|results?|reviews?|stars?|"
+    r"units?|%|percent|x|d|denier|psi|bar|cl|qt|quarts?"
+)
+_UNITS = (
+    rf"(?:{alternatives({u.lower() for u in UNITS} - AMBIGUOUS_UNITS)}|{_NOT_PRICE_WORDS})"
+)
 _AFTER = r"(?![\w-])"
 _UNIT_AFTER = re.compile(rf"\s*-?\s*{_UNITS}(?![\w])", re.I)
 
@@ -619,13 +633,12 @@ _QUICK = re.compile(
 
 
 def _currency_of(*raw: str | None) -> str | None:
-    joined = " ".join(r for r in raw if r).lower()
-    if not joined:
+    codes = {currency_of(r) for r in raw if r}
+    if not codes:
         return None
-    if "€" in joined or "eur" in joined:
-        return "EUR"
-    if "£" in joined or "gbp" in joined or "quid" in joined or "pound" in joined:
-        return "GBP"
+    for code in ("EUR", "GBP"):  # "$50 to €60": the amount in euros decides
+        if code in codes:
+            return code
     return "USD"
 
 

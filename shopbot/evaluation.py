@@ -74,6 +74,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shopbot.vocabulary import CURRENCY_SYMBOLS, PRICE_SYMBOLS
+
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
@@ -102,8 +104,14 @@ _SIZE_FIELDS = {"size", "sizes"}
 _CATEGORY_FIELDS = {"category", "type", "subcategory", "product category"}
 _TAG_FIELDS = {"tags"}
 _PATH_SPLIT = re.compile(r"\s*(?:\||>|/)\s*")
+# A price in a fact or answer: a one-character symbol before the amount or a code after it,
+# for the currencies of shopbot.vocabulary.PRICE_SYMBOLS ("$", "€", "£"; USD, EUR, GBP).
+_PRICE_SIGNS = "".join(
+    sorted(s for s, code in CURRENCY_SYMBOLS.items() if len(s) == 1 and code in PRICE_SYMBOLS)
+)
 _PRICE = re.compile(
-    r"(?:[$€£]\s?(\d[\d,]*(?:\.\d+)?))|(?:(\d[\d,]*(?:\.\d+)?)\s?(?:USD|EUR|GBP)\b)"
+    rf"(?:[{re.escape(_PRICE_SIGNS)}]\s?(\d[\d,]*(?:\.\d+)?))"
+    rf"|(?:(\d[\d,]*(?:\.\d+)?)\s?(?:{'|'.join(PRICE_SYMBOLS)})\b)"
 )
 # A bare amount with two decimals ("15.00"), compared as an amount.
 _BARE_AMOUNT = re.compile(r"(?<![\d.,])(\d[\d,]*\.\d{2})(?![\d])")

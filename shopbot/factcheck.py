@@ -40,6 +40,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from shopbot.product_names import NamedProduct, TitleIndex
+from shopbot.vocabulary import (
+    AMBIGUOUS_UNITS, CURRENCY_SYMBOLS, CURRENCY_WORDS, UNITS, alternatives,
+)
 
 if TYPE_CHECKING:
     from shopbot.products import Product, Variant
@@ -61,36 +64,49 @@ _PENDING = re.compile(r"(?:\s*\[[\d,\s]*\]?)*\s*\Z")
 # -- what a stated value looks like ----------------------------------------------------------
 
 _AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?"
+# Currencies an answer's amounts are read in, written with a symbol or code; with a word
+# only dollars and euros ("49 pounds" is a weight). Spellings: shopbot.vocabulary.
+_MONEY_CODES = ("USD", "EUR", "GBP", "CAD", "AUD")
+_MONEY_WORD_CODES = ("USD", "EUR")
+_SYMBOL_CURRENCY = {s: c for s, c in CURRENCY_SYMBOLS.items() if c in _MONEY_CODES and s != c}
+_WORD_CURRENCY = {w: c for w, c in CURRENCY_WORDS.items() if c in _MONEY_WORD_CODES}
 _MONEY = re.compile(
-    rf"(?<![\w.])(?P<sym>US\$|C\$|A\$|[$€£])\s?(?P<num>{_AMOUNT})(?![\d.,]\d)"
-    rf"|(?<![\w.$€£])(?P<num2>{_AMOUNT})\s?(?P<code>USD|EUR|GBP|CAD|AUD|(?i:dollars?|euros?))\b"
+    rf"(?<![\w.])(?P<sym>{alternatives(_SYMBOL_CURRENCY)})\s?(?P<num>{_AMOUNT})(?![\d.,]\d)"
+    rf"|(?<![\w.$€£])(?P<num2>{_AMOUNT})\s?"
+    rf"(?P<code>{'|'.join(_MONEY_CODES)}|(?i:{alternatives(_WORD_CURRENCY)}))\b"
 )
-_SYMBOL_CURRENCY = {"$": "USD", "US$": "USD", "C$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP"}
-_WORD_CURRENCY = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR"}
 
-# unit -> (dimension, factor to the dimension's base unit). Time is left out on purpose:
-# "30 days", "3–5 business days", "ships within 24 hours" are policy, not specs.
-_UNITS: dict[str, tuple[str, float]] = {
-    "g": ("mass", 1.0), "gram": ("mass", 1.0), "grams": ("mass", 1.0),
-    "kg": ("mass", 1000.0), "kilogram": ("mass", 1000.0), "kilograms": ("mass", 1000.0),
-    "lb": ("mass", 453.592), "lbs": ("mass", 453.592), "pound": ("mass", 453.592),
-    "pounds": ("mass", 453.592), "oz": ("mass", 28.3495), "ounce": ("mass", 28.3495),
-    "ounces": ("mass", 28.3495),
-    "l": ("volume", 1.0), "litre": ("volume", 1.0), "litres": ("volume", 1.0),
-    "liter": ("volume", 1.0), "liters": ("volume", 1.0), "ml": ("volume", 0.001),
-    "mm": ("length", 1.0), "cm": ("length", 10.0), "m": ("length", 1000.0),
-    "metre": ("length", 1000.0), "metres": ("length", 1000.0), "meter": ("length", 1000.0),
-    "meters": ("length", 1000.0),
-    "m²": ("area", 1.0), "m2": ("area", 1.0), "sq m": ("area", 1.0),
-    "lm": ("light", 1.0), "lumen": ("light", 1.0), "lumens": ("light", 1.0),
-    "mah": ("charge", 1.0),
-    "°c": ("temperature", 1.0), "°f": ("temperature", 1.0),
+# Units read in answers: unit -> (dimension, factor to the dimension's base unit), from
+# shopbot.vocabulary. Time is left out on purpose: "30 days", "3–5 business days", "ships
+# within 24 hours" are policy, not specs; so are power and party size, and lengths in
+# inches and feet are not read yet.
+_DIMENSIONS = ("mass", "volume", "length", "area", "light", "charge", "temperature")
+_NOT_READ = frozenset({"in", "inch", "inches", "ft", "feet"}) | AMBIGUOUS_UNITS
+_READ_UNITS = {
+    u: v for u, v in UNITS.items() if v[0] in _DIMENSIONS and u not in _NOT_READ
 }
+_UNITS: dict[str, tuple[str, float]] = {u.lower(): v for u, v in _READ_UNITS.items()}
+
+
+def _unit_pattern(units: Iterable[str]) -> str:
+    """The regex alternatives for these unit spellings: "°c" as "°\\s?C"; single letters
+    ("g", "m", "L": an "M" is a size) and spellings with a digit, space or "²" exactly as
+    written; words in any case ("KG", "mAh")."""
+    units = list(units)
+    degrees = sorted(u for u in units if u.startswith("°"))
+    exact = [u for u in units if not u.startswith("°") and (len(u) == 1 or not u.isalpha())]
+    words = [u for u in units if u.isalpha() and len(u) > 1]
+    written = [rf"°\s?{re.escape(u[1:].upper())}" for u in degrees]
+    exact_long = [u for u in exact if len(u) > 1]
+    exact_short = [u for u in exact if len(u) == 1]
+    words_any_case = f"(?i:{alternatives(words)})"
+    return "|".join([alternatives(exact_long), *written, words_any_case, alternatives(exact_short)])
+
+
 _SIGNED = r"(?:(?<![\w-])[-−])?"  # "-10 °C", but not the "-48" of "40-48 cm"
 _QUANTITY = re.compile(
     rf"(?<![\w.,])(?P<num>{_SIGNED}\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|{_SIGNED}\d+(?:\.\d+)?)"
-    r"\s?(?P<unit>m²|m2|sq m|°\s?[CF]|(?i:kilograms?|grams?|kg|lbs?|pounds?|ounces?|oz|"
-    r"litres?|liters?|ml|mm|cm|metres?|meters?|lumens?|lm|mah)|g|m|[lL])(?![\w²])"
+    rf"\s?(?P<unit>{_unit_pattern(_READ_UNITS)})(?![\w²])"
 )
 _STOCK = re.compile(
     r"\b(?P<num>\d+)\s+(?:units?\s+|pieces?\s+|items?\s+|are\s+|of them\s+)?"

@@ -6,6 +6,7 @@ how stock is said. Every module that shows a price or reads an option name uses 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Currencies written with a symbol in front when a price is shown ("$349.00").
 PRICE_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -87,3 +88,90 @@ def same_word(word: str) -> str:
     """A word as the vocabulary compares it: "Gray" and "grey" -> "grey", "blk" -> "black"."""
     lowered = word.lower()
     return COLOUR_ALIASES.get(lowered, lowered)
+
+
+# -- currencies: the one table of how a currency is written --------------------------------
+
+#: ISO 4217 codes the shop reads in prices ("129.00 SEK").
+ISO_CURRENCIES = frozenset({
+    "USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "INR",
+    "CNY", "NZD", "MXN", "BRL", "ZAR",
+})
+#: Currency symbols -> ISO code ("$" -> "USD", "C$" -> "CAD"; "CHF" is its own symbol).
+CURRENCY_SYMBOLS = {
+    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+    "C$": "CAD", "A$": "AUD", "CHF": "CHF",
+}
+#: Currency words -> ISO code, lower-cased ("dollars" -> "USD", "quid" -> "GBP"). Plain
+#: "pound(s)" is left out: it is a weight as often as money.
+CURRENCY_WORDS = {
+    "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR",
+    "pounds sterling": "GBP",
+}
+#: Everyday words for money ("50 bucks", "20 quid"): read in shoppers' questions.
+CURRENCY_SLANG = {"bucks": "USD", "quid": "GBP"}
+
+
+def currency_of(token: str | None) -> str | None:
+    """The ISO code a currency token means: "$" -> "USD", "euros" -> "EUR", "bucks" -> "USD",
+    "gbp" -> "GBP"; None when it is not a currency."""
+    text = " ".join(str(token or "").split())
+    if not text:
+        return None
+    symbol = text if text in CURRENCY_SYMBOLS else text.upper()  # "us$" too
+    if symbol in CURRENCY_SYMBOLS:
+        return CURRENCY_SYMBOLS[symbol]
+    lowered = text.lower()
+    if lowered in CURRENCY_WORDS or lowered in CURRENCY_SLANG:
+        return CURRENCY_WORDS.get(lowered) or CURRENCY_SLANG[lowered]
+    upper = text.upper()
+    return upper if upper in ISO_CURRENCIES else None
+
+
+def alternatives(spellings: Iterable[str]) -> str:
+    """A regex alternation of these spellings, escaped and longest first (so "US$" is tried
+    before "$", "kg" before "g"): "(?:US\\$|\\$)"."""
+    ordered = sorted(set(spellings), key=lambda s: (-len(s), s))
+    return "(?:" + "|".join(re.escape(s) for s in ordered) + ")"
+
+
+# -- units: the one table of measurement spellings ------------------------------------------
+
+#: Unit spelling -> (dimension, factor to the dimension's base unit): grams, millilitres...
+#: base units are g (mass), l (volume), mm (length), m² (area), lm (light), mAh (charge),
+#: W (power), people (capacity). Temperature is in °C; "°f" carries factor 1.0 and is
+#: converted with (value - 32) * 5/9 by whoever reads it. Keys are lower-cased, except the
+#: single letters "L" and "W", which are written so.
+UNITS: dict[str, tuple[str, float]] = {
+    "g": ("mass", 1.0), "gram": ("mass", 1.0), "grams": ("mass", 1.0),
+    "kg": ("mass", 1000.0), "kilogram": ("mass", 1000.0), "kilograms": ("mass", 1000.0),
+    "lb": ("mass", 453.592), "lbs": ("mass", 453.592), "pound": ("mass", 453.592),
+    "pounds": ("mass", 453.592), "oz": ("mass", 28.3495), "ounce": ("mass", 28.3495),
+    "ounces": ("mass", 28.3495),
+    "l": ("volume", 1.0), "L": ("volume", 1.0), "litre": ("volume", 1.0),
+    "litres": ("volume", 1.0), "liter": ("volume", 1.0), "liters": ("volume", 1.0),
+    "ml": ("volume", 0.001),
+    "mm": ("length", 1.0), "cm": ("length", 10.0), "m": ("length", 1000.0),
+    "metre": ("length", 1000.0), "metres": ("length", 1000.0), "meter": ("length", 1000.0),
+    "meters": ("length", 1000.0),
+    "in": ("length", 25.4), "inch": ("length", 25.4), "inches": ("length", 25.4),
+    "ft": ("length", 304.8), "feet": ("length", 304.8),
+    "m²": ("area", 1.0), "m2": ("area", 1.0), "sq m": ("area", 1.0),
+    "lm": ("light", 1.0), "lumen": ("light", 1.0), "lumens": ("light", 1.0),
+    "mah": ("charge", 1.0),
+    "w": ("power", 1.0), "W": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0),
+    "°c": ("temperature", 1.0), "°f": ("temperature", 1.0),
+    "people": ("people", 1.0), "person": ("people", 1.0), "persons": ("people", 1.0),
+}
+#: Unit spellings that are also everyday words ("fits 2 in a pack"): text is not read as a
+#: quantity on their account alone.
+AMBIGUOUS_UNITS = frozenset({"in"})
+
+
+def unit_of(spelling: str) -> tuple[str, float] | None:
+    """(dimension, factor) of a unit as written: "lb" -> ("mass", 453.592), "°F" and "° F" ->
+    ("temperature", 1.0); None for an unknown spelling."""
+    text = str(spelling or "").strip()
+    if text.startswith("°"):
+        text = re.sub(r"\s", "", text)
+    return UNITS.get(text) or UNITS.get(text.lower())

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from shopbot import vocabulary
+
 # Field -> header spellings we recognise, best first. Headers are compared after
 # lower-casing and dropping everything but letters and digits ("Variant SKU" -> "variantsku").
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -60,12 +62,9 @@ _HEADER_WORDS: dict[str, tuple[str, ...]] = {
 # ...unless it also contains one of these ("SEO Title", "Compare At Price", "Image Alt Text").
 _HEADER_EXCLUDE = ("seo", "compare", "cost", "was", "alt", "meta", "google", "option")
 
-CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
-                    "C$": "CAD", "A$": "AUD", "CHF": "CHF"}
-_ISO_CURRENCIES = {
-    "USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "INR",
-    "CNY", "NZD", "MXN", "BRL", "ZAR",
-}
+# Currency symbols and codes: the shop's vocabulary (shopbot.vocabulary) owns them.
+CURRENCY_SYMBOLS = vocabulary.CURRENCY_SYMBOLS
+_ISO_CURRENCIES = vocabulary.ISO_CURRENCIES
 _NUMBER = re.compile(r"\d[\d\s.,'’]*")
 _CATEGORY_SPLIT = re.compile(r"\s*(?:\||>|/|»|›)\s*")
 _TRUE_WORDS = {"yes", "true", "in stock", "instock", "available", "y"}
