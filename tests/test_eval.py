@@ -32,7 +32,9 @@ from shopbot.evaluation import (
 from shopbot.vocabulary import format_price
 from tests.conftest import CATALOG_DIR, ROOT
 
-P = catalog_data.PRODUCTS_BY_SKU
+# Labels name products by the key the store files them under (a handle for the Shopify
+# export, the SKU elsewhere).
+P = catalog_data.PRODUCTS_BY_ID
 QUESTIONS = load_questions()
 # The demo catalog's question set covers these; the variant kinds have their own sets
 # (bench/variant_questions*.jsonl, tests/test_eval_variants.py).
@@ -88,7 +90,7 @@ def test_every_label_names_something_in_the_demo_catalog():
         for sku, names in q.aliases.items():
             assert sku in q.expected_ids and P[sku]["file"].endswith(tuple(names)), q.id
         if q.kind == "sku":
-            assert q.question.count(q.expected_ids[0]) == 1, "a SKU lookup names its SKU"
+            assert q.question.count(P[q.expected_ids[0]]["sku"]) == 1, "a SKU lookup names its SKU"
             product = P[q.expected_ids[0]]
             assert {product["title"], format_price(product["price"], "USD")} <= set(q.facts)
 
@@ -97,7 +99,7 @@ def test_filter_labels_are_exactly_the_products_that_satisfy_the_constraints():
     filtered = [q for q in QUESTIONS if q.filters and q.kind in ("filter", "follow_up")]
     assert len(filtered) >= 20
     for q in filtered:
-        expected = {p["sku"] for p in catalog_data.PRODUCTS if fits(p, q.filters)}
+        expected = {p["product_id"] for p in catalog_data.PRODUCTS if fits(p, q.filters)}
         assert expected, f"{q.id}: nothing in the catalog fits"
         assert set(q.expected_ids) == expected, (q.id, sorted(set(q.expected_ids) ^ expected))
         # no product sits on a price bound, so "under $150" and "up to $150" agree
@@ -114,7 +116,7 @@ def test_sort_labels_are_the_first_product_in_that_order():
         prices = [p["price"] for p in fitting]
         best = min(prices) if q.constraints["sort"] == "price_asc" else max(prices)
         assert prices.count(best) == 1, f"{q.id}: a tie has no single answer"
-        assert q.expected_ids == (next(p["sku"] for p in fitting if p["price"] == best),), q.id
+        assert q.expected_ids == (next(p["product_id"] for p in fitting if p["price"] == best),), q.id
 
 
 def test_the_store_records_agree_with_the_labels(demo_service):

@@ -322,7 +322,7 @@ def test_the_variant_sentences_of_extractive_answers_pass_unchanged(shop):
         *chosen_sentences(product, product.variants_named("L"), now, True, product.title),
         *option_sentences(product, "what sizes and colours does it come in?"),
     ]
-    assert "In stock: S, M; out of stock: L." in sentences
+    assert "In stock: S / Black, M / Black; out of stock: L / Black." in sentences
     for sentence in sentences:
         result = check_answer(sentence, [fleece])
         assert result.text == sentence and not result.changed, result
