@@ -315,6 +315,8 @@ def product_index(service: CatalogService) -> dict[str, ProductFacts]:
     index: dict[str, ProductFacts] = {}
     for _chunk_id, text, meta in service.store.iter_chunks(where={"kind": "product"}):
         product_id = str(meta.get("product_id") or "")
+        if meta.get("visible") is False:
+            continue  # a draft or hidden product: never offered, so never a right answer
         if product_id and product_id not in index:
             index[product_id] = ProductFacts.from_record(product_id, meta, text or "")
     return index

@@ -53,6 +53,7 @@ class Source:
     def to_dict(self, with_text: bool = False) -> dict[str, Any]:
         data = asdict(replace(self, product=None))
         data["product"] = self.product.to_dict() if self.product is not None else None
+        data["variants"] = list(self.variants)  # JSON-shaped: what a stored copy reads back
         if not with_text:
             data.pop("text")
         return data
