@@ -157,7 +157,7 @@ class _Snapshot:
         for i, chunk in enumerate(chunks):
             pid = chunk.product_id
             if (pid and pid not in self.records and pid.lower() not in self.sku_owner
-                    and chunk.meta.get("price") is not None):
+                    and chunk.product is not None and chunk.product.price() is not None):
                 self.records[pid] = i
         self.is_product = np.zeros(len(chunks), dtype=bool)
         self.is_product[list(self.records.values())] = True
@@ -182,11 +182,8 @@ class _Snapshot:
             [bool(p is not None and p.has_options) for p in products], dtype=bool
         )
         self.valid_until = _next_sale_boundary(p for p in products if p is not None)
-        self.brand = np.array([norm(str(c.meta.get("brand") or "")) for c in chunks], dtype=object)
-        self.path = np.array(
-            [str(c.meta.get("category_path") or c.meta.get("category") or "") for c in chunks],
-            dtype=object,
-        )
+        self.brand = np.array([norm(p.brand) if p else "" for p in products], dtype=object)
+        self.path = np.array([p.category_path if p else "" for p in products], dtype=object)
         self.paths = sorted(set(self.path.tolist()))
         self.words = [keyword_tokens(f"{c.meta.get('title', '')}\n{c.text}") for c in chunks]
         self.word_sets = [set(w) for w in self.words]
@@ -194,7 +191,7 @@ class _Snapshot:
             (chunks[i].text, chunks[i].meta) for i in self.records.values()
         )
         self._titles = TitleIndex(
-            [(pid, str(chunks[i].meta.get("title") or "")) for pid, i in self.records.items()]
+            [(pid, products[i].title if products[i] else "") for pid, i in self.records.items()]
         )
         self._ids = np.array([c.id for c in chunks], dtype=object)
         self._columns: dict[str, _Column] = {}  # metadata values by key, for where_ids
@@ -300,7 +297,7 @@ class _Snapshot:
         if constraints.brands:
             mask &= np.isin(self.brand, [norm(b) for b in constraints.brands])
         if constraints.categories:
-            paths = [p for p in self.paths if constraints._category_ok({"category_path": p})]
+            paths = [p for p in self.paths if constraints.category_ok(p)]
             mask &= np.isin(self.path, paths)
         if constraints.in_stock is True:
             mask &= self.stock > 0

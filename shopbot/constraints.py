@@ -169,17 +169,22 @@ class Facets:
         """Facets from (chunk text, metadata) pairs of product chunks."""
         facets = cls()
         titled: list[tuple[str, str]] = []
+        from shopbot.products import Product
+
         for text, meta in records:
-            brand = str(meta.get("brand") or "").strip()
+            product = Product.from_metadata(meta)
+            if product is None:
+                continue
+            brand = product.brand.strip()
             if brand:
                 facets.brands.add(brand)
-            path = str(meta.get("category_path") or meta.get("category") or "").strip()
+            path = product.category_path.strip()
             if path:
                 parts = tuple(_CATEGORY_SPLIT.split(path))
                 facets.category_paths[path] = parts
                 facets.categories.update(parts)
-                if meta.get("title"):
-                    titled.append((str(meta["title"]), path))
+                if product.title:
+                    titled.append((product.title, path))
             for value in _attribute_values(text or "", _COLOUR_KEYS):
                 facets.colours.update(_split_values(value))
             for value in _attribute_values(text or "", _SIZE_KEYS):
@@ -331,27 +336,24 @@ class Constraints:
         """Whether one stored product chunk satisfies every constraint. A product sold in
         options fits when one of its variants does: "size M under $100" needs a variant in
         M that costs under $100 (and is in stock, when that is asked too)."""
-        if meta.get("kind", "product") != "product":
-            return False
-        if self.brands and norm(str(meta.get("brand") or "")) not in {norm(b) for b in self.brands}:
-            return False
-        if self.categories and not self._category_ok(meta):
-            return False
         from shopbot.products import Product
 
-        product = Product.from_metadata(meta)
-        if product is not None and product.has_options:
+        if meta.get("kind", "product") != "product":
+            return False
+        # A record without fields (only its text) is judged by its text alone.
+        product = Product.from_metadata(meta) or Product(id="", title="")
+        if self.brands and norm(product.brand) not in {norm(b) for b in self.brands}:
+            return False
+        if self.categories and not self.category_ok(product.category_path):
+            return False
+        if product.has_options:
             return bool(self.matching_variants(product, text))
-        price = product.price() if product is not None else meta.get("price")
+        price = product.price()
         if self.price_min is not None and (price is None or price < self.price_min):
             return False
         if self.price_max is not None and (price is None or price > self.price_max):
             return False
-        stock = meta.get("stock")
-        available = product.available() if product is not None else None
-        if available is None and stock is not None:
-            available = stock > 0
-        if self.in_stock is not None and available is not self.in_stock:
+        if self.in_stock is not None and product.available() is not self.in_stock:
             return False
         if self.colours and not self._colour_ok(_product_colours(text)):
             return False
@@ -391,8 +393,8 @@ class Constraints:
     def _colour_ok(self, offered: list[str]) -> bool:
         return any(re.search(rf"\b{re.escape(c)}\b", o) for c in self.colours for o in offered)
 
-    def _category_ok(self, meta: Mapping[str, Any]) -> bool:
-        path = str(meta.get("category_path") or meta.get("category") or "")
+    def category_ok(self, path: str) -> bool:
+        """Whether a product's category path ("Camping > Tents") fits the categories asked."""
         if self.category_paths:
             return path in self.category_paths
         wanted = {norm(c) for c in self.categories}

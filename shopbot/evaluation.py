@@ -232,8 +232,12 @@ class ProductFacts:
     def from_record(cls, product_id: str, meta: Mapping[str, Any], text: str) -> ProductFacts:
         """From a stored chunk: its metadata (price, stock, brand, category, category_path)
         and the ``Name: value`` lines of its text (colours, sizes, type)."""
-        categories = {_norm(meta.get("category", ""))}
-        categories.update(_norm(p) for p in _PATH_SPLIT.split(str(meta.get("category_path", ""))))
+        from shopbot.products import Product
+
+        product = Product.from_metadata(meta)
+        categories = {_norm(product.category)} if product is not None else set()
+        for path in product.categories if product is not None else ():
+            categories.update(_norm(p) for p in _PATH_SPLIT.split(path))
         colours: list[str] = []
         sizes: list[str] = []
         for line in text.splitlines():
@@ -249,13 +253,15 @@ class ProductFacts:
                 categories.update(_norm(p) for p in _PATH_SPLIT.split(value))
             elif name in _TAG_FIELDS:
                 categories.update(_norm(t) for t in value.split(","))
-        price = meta.get("price")
-        stock = meta.get("stock")
+        price = product.price() if product is not None else None
+        stock = product.quantity() if product is not None else None
+        if product is not None and product.available() is False:
+            stock = 0
         return cls(
             id=product_id,
-            price=float(price) if isinstance(price, (int, float)) else None,
-            stock=int(stock) if isinstance(stock, (int, float)) else None,
-            brand=str(meta.get("brand", "")),
+            price=price,
+            stock=stock,
+            brand=product.brand if product is not None else "",
             categories=frozenset(c for c in categories if c),
             colours=tuple(colours),
             sizes=tuple(sizes),

@@ -71,14 +71,15 @@ class Source:
         quantity = product.quantity() if product is not None else None
         if product is not None and product.available() is False:
             quantity = 0
+        document = str(meta.get("doc_title") or meta.get("source") or "")
         return cls(
-            id=str(meta.get("product_id") or chunk_id),
-            title=str(meta.get("title") or meta.get("doc_title") or meta.get("source", "")),
+            id=(product.id if product is not None else "") or chunk_id,
+            title=(product.title if product is not None else "") or document,
             price=price,
-            currency=(product.currency if product is not None else None) or meta.get("currency") or None,
-            category=str(meta.get("category", "")),
-            brand=str(meta.get("brand", "")),
-            url=str(meta.get("url", "")),
+            currency=product.currency if product is not None else None,
+            category=product.category if product is not None else "",
+            brand=product.brand if product is not None else "",
+            url=product.url if product is not None else "",
             source=str(meta.get("source", "")),
             snippet=_snippet(text, meta),
             score=round(score, 4),
@@ -87,7 +88,7 @@ class Source:
             section=str(meta.get("section", "")),
             page=meta.get("page"),
             stock=quantity,
-            image=str(meta.get("image", "")),
+            image=product.image if product is not None else "",
             text=text,
             updated_at=str(meta.get("updated_at", "")),
             product=product,
