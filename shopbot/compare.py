@@ -23,7 +23,7 @@ from typing import Any
 from shopbot.constraints import tokens
 from shopbot.product_names import NamedProduct, TitleIndex
 from shopbot.products import Product
-from shopbot.vocabulary import format_price_range, option_kind
+from shopbot.vocabulary import format_price_range, option_kind, unit_of
 
 Record = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store returns them
 
@@ -290,7 +290,8 @@ _KEY_ALIASES = {
     "variant grams": "weight", "grams": "weight", "weight g": "weight", "weight grams": "weight",
 }
 _LABELS = {"weight": "Weight", "colour": "Colour", "size": "Size", "material": "Material"}
-_UNIT_IN_NAME = re.compile(r"\s*(?:\(([^)]{1,8})\)|_(g|kg|l|mm|cm|m|oz|lb)$)\s*$", re.I)
+# A unit in a column's name: "Weight (g)", "weight_kg" (a unit of shopbot.vocabulary).
+_UNIT_IN_NAME = re.compile(r"\s*(?:\(([^)]{1,8})\)|_([a-z°²0-9]{1,6}))\s*$", re.I)
 _UNIT_WORDS = {"grams": "g", "variant grams": "g"}
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _ATTRIBUTE_LINE = re.compile(r"^\s*([A-Za-z][\w /&()'-]{0,39}?)\s*:\s*(\S.*?)\s*$")
@@ -310,7 +311,8 @@ def _attribute_key(name: str) -> tuple[str, str | None]:
     are one key, "colour", as an option of that name is."""
     unit = None
     lowered = name.strip().lower()
-    if match := _UNIT_IN_NAME.search(lowered):
+    match = _UNIT_IN_NAME.search(lowered)
+    if match and unit_of(match.group(1) or match.group(2)) is not None:
         unit = match.group(1) or match.group(2)
         lowered = lowered[: match.start()]
     lowered = re.sub(r"[_\s]+", " ", lowered).strip()
