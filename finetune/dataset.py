@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from finetune.records import SPLITS, Example, dataset_hash, write_meta, write_split
 from shopbot.products import Product
-from shopbot.vocabulary import option_kind
+from shopbot.vocabulary import AMBIGUOUS_UNITS, UNITS, alternatives, option_kind
 
 if TYPE_CHECKING:
     from finetune.variant_questions import VariantQuestion
@@ -197,10 +197,14 @@ MAX_SECTION_HEADINGS = 6
 OVERVIEW_HEADINGS = {"description", "overview", "about", "product description", "summary"}
 
 # A "key fact" of a passage or a teacher's answer: money, a duration, a measure.
+# Units are the shop vocabulary's (shopbot.vocabulary.UNITS), durations are policy words.
 _KEY_FACT = re.compile(
     r"[$€£]\s?\d+(?:,\d{3})*(?:\.\d+)?"
     r"|\b\d+(?:[.,]\d+)?(?:\s?[–-]\s?\d+(?:[.,]\d+)?)?\s?"
-    r"(?:%|°C|(?:business days?|days?|hours?|weeks?|months?|years?|mm|cm|m|kg|g|L|lumens|mAh|W)\b)"
+    r"(?:%|°C|°F|(?:business days?|days?|hours?|weeks?|months?|years?|"
+    + "(?i:" + alternatives(u for u in UNITS if u not in AMBIGUOUS_UNITS
+                            and not u.startswith("°"))[3:-1]
+    + r"))\b)"
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9$€£])")
