@@ -43,6 +43,13 @@ def platform_service(tmp_path_factory, embeddings):
     return service
 
 
+def fresh_service(tmp_path, embeddings):
+    """An empty embedded store of its own under ``tmp_path``."""
+    from shopbot.service import CatalogService
+
+    return CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+
+
 def stored(service, source: str) -> dict[str, Product]:
     return {
         meta["product_id"]: Product.from_metadata(meta)
@@ -112,15 +119,13 @@ def test_the_extractive_answer_knows_each_variant(platform_service, question, fa
 
 def test_a_product_named_with_a_colour_word_is_not_filtered_by_it(tmp_path, embeddings):
     """"Red Rock Kettle" names the product: asked by name, its colour word is no filter."""
-    from shopbot.service import CatalogService
-
     catalog = tmp_path / "kettles.csv"
     catalog.write_text(
         "SKU,Title,Price,Colour,Category\n"
         "K-1,Red Rock Kettle,$35.00,Steel,Kitchen\n"
         "K-2,Blue Lake Kettle,$39.00,Red,Kitchen\n"
     )
-    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    service = fresh_service(tmp_path, embeddings)
     assert all(r.ok for r in service.ingest([catalog]))
     found = service.retrieve("How much is the Red Rock Kettle?", k=3)
     assert not found.constraints.colours
@@ -134,8 +139,6 @@ def test_prestashop_combinations_join_their_products_in_one_workbook(tmp_path, e
     refused with that advice, and the store is left as it was."""
     import csv
 
-    from shopbot.service import CatalogService
-
     book = Workbook()
     book.remove(book.active)
     for name in ("prestashop_products.csv", "prestashop_combinations.csv"):
@@ -145,7 +148,7 @@ def test_prestashop_combinations_join_their_products_in_one_workbook(tmp_path, e
             sheet.append(row)
     workbook = tmp_path / "prestashop.xlsx"
     book.save(workbook)
-    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    service = fresh_service(tmp_path, embeddings)
     (alone,) = service.ingest([PLATFORMS / "prestashop_combinations.csv"])
     assert not alone.ok and "two sheets" in alone.error
     assert service.is_empty()
@@ -158,15 +161,13 @@ def test_prestashop_combinations_join_their_products_in_one_workbook(tmp_path, e
 
 
 def test_merchant_feed_xml_with_entities_is_refused(tmp_path, embeddings):
-    from shopbot.service import CatalogService
-
     feed = tmp_path / "feed.xml"
     feed.write_text(
         '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY boom "x">]>'
         '<rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>1</g:id>'
         "<g:title>&boom;</g:title><g:price>1.00 USD</g:price></item></channel></rss>"
     )
-    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    service = fresh_service(tmp_path, embeddings)
     (result,) = service.ingest([feed])
     assert not result.ok and "DTD or entities" in result.error
     assert service.is_empty()
@@ -192,9 +193,7 @@ def test_a_store_written_by_an_older_version_is_migrated_by_reindexing(
     """A store whose documents an older reader wrote lists them as outdated; re-indexing
     from the kept copies brings them to the current model (and re-ingesting does too)."""
     import shopbot.ingest.pipeline as pipeline
-    from shopbot.service import CatalogService
-
-    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    service = fresh_service(tmp_path, embeddings)
     current = pipeline.PARSER_VERSION
     monkeypatch.setattr(pipeline, "PARSER_VERSION", current - 1)
     assert all(r.ok for r in service.ingest([PLATFORMS / "shopify_products.csv"]))
@@ -210,9 +209,7 @@ def test_a_price_list_row_updates_that_variant_of_a_platform_product(tmp_path, e
     """One record per SKU, variants included: a later price list naming one variant's SKU
     changes that variant's price and stock (the others keep theirs); shoppers see one
     product, never a second record. Deleting the price list brings the old price back."""
-    from shopbot.service import CatalogService
-
-    service = CatalogService(make_settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    service = fresh_service(tmp_path, embeddings)
     assert all(r.ok for r in service.ingest([PLATFORMS / "shopify_products.csv"]))
     update = tmp_path / "price-update.csv"
     update.write_text("SKU,Title,Price,Stock\nRSJ-L-NVY,Ridge Shell Jacket L Navy,$179.00,4\n")
