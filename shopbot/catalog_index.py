@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from shopbot.constraints import Constraints, Facets, norm, tokens
+from shopbot.constraints import Constraints, Facets, norm, singular, tokens
 from shopbot.product_names import TitleIndex
 from shopbot.products import Product
 
@@ -195,6 +196,20 @@ class _Snapshot:
         )
         self._ids = np.array([c.id for c in chunks], dtype=object)
         self._columns: dict[str, _Column] = {}  # metadata values by key, for where_ids
+        # What kind of thing each product is: its title's head noun ("tent" for "Meadow 8
+        # Cabin Tent") and the things its own category names ("Hoodies & Sweatshirts").
+        self.kinds: list[frozenset[str]] = [
+            product_kinds(p) if p is not None else frozenset() for p in products
+        ]
+        self.heads = np.array([title_head(p.title) if p else "" for p in products], dtype=object)
+        self.kind_words: frozenset[str] = frozenset().union(*self.kinds) if self.kinds else frozenset()
+        # Words of product titles, categories and tags: what the shop sells is called so
+        # (a word only in descriptions, "kayak" of "for kayak trips", is not).
+        self.name_words: frozenset[str] = frozenset(
+            w for p in products if p is not None
+            for w in tokens(" ".join([p.title, *p.categories, *p.tags]))
+        )
+        self._measures: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         self._bm25 = None
         if chunks:
             import bm25s
@@ -284,6 +299,13 @@ class _Snapshot:
         result[linked] = ok[self.record_of[linked]]
         return result
 
+    def allowed_for_records(self, records: np.ndarray) -> np.ndarray:
+        """The chunks of the product records in ``records`` and the passages about them."""
+        linked = self.record_of >= 0
+        result = records.copy()
+        result[linked] |= records[self.record_of[linked]]
+        return result
+
     def record_mask(self, constraints: Constraints) -> np.ndarray:
         """Product records satisfying every constraint (vectorised; colour and size, which
         live in the record text, are checked only on what survives the rest)."""
@@ -303,6 +325,15 @@ class _Snapshot:
             mask &= self.stock > 0
         elif constraints.in_stock is False:
             mask &= self.stock <= 0
+        for measure in constraints.measures:
+            values = self.measure(measure.dimension, measure.label)
+            known = ~np.isnan(values)
+            fits = known.copy()
+            if measure.low is not None:
+                fits[known] &= values[known] >= measure.low - 1e-9
+            if measure.high is not None:
+                fits[known] &= values[known] <= measure.high + 1e-9
+            mask &= fits
         variant_level = (constraints.price_min is not None or constraints.price_max is not None
                          or constraints.in_stock is not None)
         check = mask if (constraints.colours or constraints.sizes) else (
@@ -372,6 +403,74 @@ class _Snapshot:
             found = self._columns[key] = _Column([c.meta.get(key) for c in self.chunks])
         return found
 
+    @cached_property
+    def product_vocabulary(self) -> frozenset[str]:
+        """The keyword tokens of products: their records and the pages and sheets about them."""
+        return frozenset().union(
+            *(self.word_sets[i] for i in range(len(self.chunks)) if self.record_of[i] >= 0)
+        )
+
+    @cached_property
+    def passage_vocabulary(self) -> frozenset[str]:
+        """The keyword tokens of passages about no product (policies, FAQs)."""
+        return frozenset().union(
+            *(self.word_sets[i] for i in range(len(self.chunks)) if self.record_of[i] < 0)
+        )
+
+    def document_frequencies(self) -> tuple[dict[str, int], dict[str, int]]:
+        """How many passages about no product, and how many product chunks, have each
+        keyword token (key "": how many there are)."""
+        found = self.__dict__.get("_document_frequencies")
+        if found is None:
+            from collections import Counter
+
+            passages: Counter[str] = Counter()
+            products: Counter[str] = Counter()
+            for i, words in enumerate(self.word_sets):
+                target = products if self.record_of[i] >= 0 else passages
+                target[""] += 1
+                target.update(words)
+            found = self.__dict__["_document_frequencies"] = (dict(passages), dict(products))
+        return found
+
+    def reader(self):
+        """The question reader over this snapshot (shopbot.query), made once."""
+        found = self.__dict__.get("_reader")
+        if found is None:
+            from shopbot.query import QuestionReader
+
+            found = self.__dict__["_reader"] = QuestionReader(self)
+        return found
+
+    def measure(self, dimension: str, label: Sequence[str] = ()) -> np.ndarray:
+        """Each product record's main value of ``dimension`` (shopbot.quantities; the one
+        ``label`` names when it has one), NaN where unknown and for other chunks. "price" is
+        the current lowest price."""
+        import numpy as np
+
+        if dimension == "price":
+            return np.where(self.is_product, self.price, np.nan)
+        key = (dimension, tuple(label))
+        found = self._measures.get(key)
+        if found is None:
+            from shopbot.quantities import main_value
+
+            found = np.full(len(self.chunks), np.nan)
+            for i in np.flatnonzero(self.is_product):
+                product = self.chunks[i].product
+                value = main_value(product.measurements(), dimension, label) if product else None
+                if value is not None:
+                    found[i] = value
+            self._measures[key] = found
+        return found
+
+    def kind_mask(self, kinds: Iterable[str]) -> np.ndarray:
+        """Product records that are one of ``kinds`` (singular nouns: "tent", "hoodie")."""
+        import numpy as np
+
+        wanted = set(kinds)
+        return np.array([bool(wanted & k) for k in self.kinds], dtype=bool) & self.is_product
+
     def fits(self, position: int, constraints: Constraints) -> bool:
         """Whether the product record at ``position`` satisfies ``constraints``."""
         chunk = self.chunks[position]
@@ -431,6 +530,43 @@ class _Column:
         self.numbers = np.array(
             [float(v) if type(v) in (int, float) else np.nan for v in values], dtype=np.float64
         )
+
+
+# Category names too broad to say what a product is ("Jackets & Apparel" holds rain pants).
+_BROAD = frozenset({"apparel", "accessory", "accessories", "gear", "equipment", "essential",
+                    "other", "misc", "clothing", "new", "sale", "collection", "product", "more"})
+
+
+def title_head(title: str) -> str:
+    """The noun a title ends on, singular: "Meadow 8 Cabin Tent" -> "tent", "Basecamp
+    Percolator 1.2 L" -> "percolator", "Atomic Tee (V-neck)" -> "tee"."""
+    text = re.sub(r"\([^)]*\)", " ", title or "")
+    words = [w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 2]
+    return singular(words[-1]) if words else ""
+
+
+def product_kinds(product: Product) -> frozenset[str]:
+    """What kind of thing a product is: its title's head noun, and the things its leaf
+    category names when that category names things of one sort ("Backpacking Tents",
+    "Hoodies & Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories")."""
+    kinds = {title_head(product.title)} - {""}
+    for path in product.categories[:3]:
+        parts = [p for p in re.split(r"\s*(?:>|/|\|)\s*", path) if p.strip()]
+        while parts and not _names_things(parts[-1]):
+            parts.pop()  # "Sleeping Bags > Down": the bags
+        if not parts:
+            continue
+        sides = [s for s in re.split(r"\s*(?:&|,|\band\b|\+)\s*", parts[-1].lower()) if s]
+        heads = [singular(re.findall(r"[^\W\d_]+", side)[-1]) for side in sides
+                 if re.findall(r"[^\W\d_]+", side)]
+        if heads and not any(h in _BROAD for h in heads):
+            kinds.update(h for h, side in zip(heads, sides) if _names_things(side))
+    return frozenset(kinds)
+
+
+def _names_things(name: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", name.lower())
+    return bool(words) and (len(words) > 1 or (words[-1].endswith("s") and not words[-1].endswith("ss")))
 
 
 def _variant_updates(chunks: list[Chunk]) -> list[Chunk]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shopbot.compare import Comparison
     from shopbot.constraints import Constraints
     from shopbot.factcheck import Correction
+    from shopbot.query import Understanding
     from shopbot.retrieval import Retrieval, Source
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,11 @@ class Answer:
     def constraints(self) -> Constraints | None:
         """The filters this answer applied (to remember for the next question)."""
         return self.retrieval.constraints if self.retrieval else None
+
+    @property
+    def understanding(self) -> Understanding | None:
+        """What the question was read as (intent and slots), when a catalog read it."""
+        return self.retrieval.understanding if self.retrieval else None
 
     @property
     def comparison(self) -> Comparison | None:
@@ -183,26 +189,40 @@ def condense_by_rules(question: str, history: Sequence[Turn]) -> str:
     return " — ".join([*context, question.strip()])
 
 
-# retrieve(standalone question, remembered constraints, asked=the shopper's own words)
+# retrieve(standalone question, remembered constraints, asked=the shopper's own words,
+# understanding=what the question asks)
 Retrieve = Callable[..., "Retrieval"]
+# understand(question, history, remembered constraints) -> Understanding (shopbot.query)
+Understand = Callable[..., "Understanding"]
 
 
-def build_rag_chain(retrieve: Retrieve, generator: Generator) -> Runnable:
+def build_rag_chain(
+    retrieve: Retrieve, generator: Generator, understand: Understand | None = None
+) -> Runnable:
     """The LCEL chain. Input: {"question": str, "history": [Turn], "constraints":
     Constraints | None (remembered from earlier turns)}; output (invoke) or streamed chunks
-    (stream): "standalone", then "retrieval" and "sources", then "text" pieces."""
+    (stream): "understanding", "standalone", then "retrieval" and "sources", then "text"
+    pieces. Without ``understand`` (a chain over fixed sources) follow-ups are told by
+    their words alone."""
     from langchain_core.runnables import RunnableGenerator, RunnableLambda, RunnablePassthrough
 
-    def condense(inputs: dict[str, Any]) -> str:
+    from shopbot.query import basic
+
+    def read(inputs: dict[str, Any]) -> Understanding:
         question, history = inputs["question"], inputs.get("history") or []
-        if history and generator.uses_llm:
+        remembered = inputs.get("constraints")
+        if understand is not None:
+            understanding = understand(question, history, remembered)
+        else:
+            understanding = basic(question, history, remembered)
+        if history and generator.uses_llm and (understand is None or understanding.follow_up):
             try:
                 rewritten = generator.condense(question, history)
             except GeneratorFailed:
                 rewritten = None  # the generator logged why; search with the rules' rewrite
             if rewritten:
-                return rewritten
-        return condense_by_rules(question, history)
+                understanding.search = rewritten
+        return understanding
 
     def generate(chunks: Iterator[dict[str, Any]]) -> Iterator[str]:
         inputs: dict[str, Any] = {}
@@ -217,19 +237,29 @@ def build_rag_chain(retrieve: Retrieve, generator: Generator) -> Runnable:
         # the shop's words (shopbot/safety.py): a sentence that repeats instructions found in
         # the sources or links outside the shop is dropped, images and HTML removed.
         checked = CheckedStream(
-            generator.generate(inputs["question"], inputs.get("history") or [], inputs["sources"]),
+            generator.generate(
+                inputs["question"], inputs.get("history") or [], inputs["sources"],
+                understanding=inputs["understanding"] if understand is not None else None,
+                retrieval=inputs["retrieval"],
+            ),
             inputs["sources"],
             result=inputs.get("fact_check"),
         )
         guard = AnswerGuard(inputs["sources"], generator.settings.link_hosts)
         yield from guard.filter(checked)
 
+    def search(inputs: dict[str, Any]) -> Retrieval:
+        understanding = inputs["understanding"] if understand is not None else None
+        return retrieve(inputs["standalone"], inputs.get("constraints"), asked=inputs["question"],
+                        understanding=understanding)
+
     return (
-        RunnablePassthrough.assign(standalone=RunnableLambda(condense).with_config(run_name="condense"))
+        RunnablePassthrough.assign(
+            understanding=RunnableLambda(read).with_config(run_name="understand")
+        )
+        | RunnablePassthrough.assign(standalone=lambda x: x["understanding"].search)
         | RunnablePassthrough.assign(
-            retrieval=RunnableLambda(
-                lambda x: retrieve(x["standalone"], x.get("constraints"), asked=x["question"])
-            ).with_config(run_name="retrieve")
+            retrieval=RunnableLambda(search).with_config(run_name="retrieve")
         )
         | RunnablePassthrough.assign(sources=lambda x: x["retrieval"].sources)
         | RunnablePassthrough.assign(
@@ -241,9 +271,11 @@ def build_rag_chain(retrieve: Retrieve, generator: Generator) -> Runnable:
 class ShopAssistant:
     """The chain bound to a catalog and a generator: what the app, CLI and API call."""
 
-    def __init__(self, retrieve: Retrieve, generator: Generator) -> None:
+    def __init__(
+        self, retrieve: Retrieve, generator: Generator, understand: Understand | None = None
+    ) -> None:
         self.generator = generator
-        self.chain = build_rag_chain(retrieve, generator)
+        self.chain = build_rag_chain(retrieve, generator, understand)
 
     def stream(
         self,

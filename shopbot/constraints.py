@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopbot.vocabulary import (
-    AMBIGUOUS_UNITS, CURRENCY_SLANG, CURRENCY_SYMBOLS, CURRENCY_WORDS, UNITS, alternatives,
-    currency_of, format_budget, same_word,
+    AMBIGUOUS_UNITS, CURRENCY_SLANG, CURRENCY_SYMBOLS, CURRENCY_WORDS, LOWER_IS_MORE,
+    SUPERLATIVES, UNITS, alternatives, currency_of, dimension_of_word, format_budget, same_word,
 )
 
 # --------------------------------------------------------------------------- normalising
@@ -288,6 +288,41 @@ class Facets:
 
 # --------------------------------------------------------------------------- constraints
 
+
+@dataclass(frozen=True)
+class Measure:
+    """A bound on a measured attribute ("for 6 people", "under 1 kg", "rated to -10 °C"),
+    in its dimension's base unit (shopbot.quantities); a product is judged by its main value
+    of that dimension (or the one ``label`` names: "limit")."""
+
+    dimension: str
+    low: float | None = None  # inclusive
+    high: float | None = None  # inclusive
+    label: tuple[str, ...] = ()
+    text: str = ""  # as the shopper wrote it, for the filter chip
+
+    def fits(self, value: float | None) -> bool:
+        if value is None or value != value:  # unknown (None or NaN): not shown to fit
+            return False
+        if self.low is not None and value < self.low - 1e-9:
+            return False
+        return self.high is None or value <= self.high + 1e-9
+
+    def value_of(self, product: Any) -> float | None:
+        from shopbot.quantities import main_value
+
+        return main_value(product.measurements(), self.dimension, self.label)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dimension": self.dimension, "low": self.low, "high": self.high,
+                "label": list(self.label), "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Measure:
+        return cls(str(data["dimension"]), data.get("low"), data.get("high"),
+                   tuple(data.get("label") or ()), str(data.get("text") or ""))
+
+
 @dataclass
 class Constraints:
     """What a question asks of the products, beyond its meaning."""
@@ -304,12 +339,29 @@ class Constraints:
     sizes: set[str] = field(default_factory=set)
     in_stock: bool | None = None
     text: str = ""
+    # Bounds on measured attributes (weight, temperature rating, capacity, people, ...).
+    measures: list[Measure] = field(default_factory=list)
+    # What ``sort`` was asked with ("lightest", "highest capacity") and the words naming the
+    # attribute it sorts by, when they say which one ("lowest *limit* rating").
+    sort_text: str = ""
+    sort_label: tuple[str, ...] = ()
+
+    @property
+    def sort_dimension(self) -> str | None:
+        """What ``sort`` orders by: "price", "mass", ..., "size" (people, volume, area or
+        length, whichever the products have); None without a sort."""
+        return self.sort.rsplit("_", 1)[0] if self.sort else None
+
+    @property
+    def sort_descending(self) -> bool:
+        return bool(self.sort and self.sort.endswith("_desc"))
 
     @property
     def filters(self) -> bool:
         """True when something would narrow the products (sort alone does not)."""
         return any((self.price_min is not None, self.price_max is not None, self.brands,
-                    self.categories, self.colours, self.sizes, self.in_stock is not None))
+                    self.categories, self.colours, self.sizes, self.in_stock is not None,
+                    self.measures))
 
     def __bool__(self) -> bool:
         return self.filters or self.sort is not None
@@ -345,6 +397,8 @@ class Constraints:
         if self.brands and norm(product.brand) not in {norm(b) for b in self.brands}:
             return False
         if self.categories and not self.category_ok(product.category_path):
+            return False
+        if any(not m.fits(m.value_of(product)) for m in self.measures):
             return False
         if product.has_options:
             return bool(self.matching_variants(product, text))
@@ -415,6 +469,9 @@ class Constraints:
             chips.append("cheapest first")
         elif self.sort == "price_desc":
             chips.append("most expensive first")
+        elif self.sort:
+            chips.append(f"{self.sort_text or self.sort.replace('_', ' ')} first")
+        chips.extend(m.text for m in self.measures if m.text)
         chips.extend(f"brand: {b}" for b in sorted(self.brands))
         chips.extend(f"category: {c}" for c in sorted(self.categories))
         chips.extend(f"colour: {c}" for c in sorted(self.colours))
@@ -436,13 +493,14 @@ class Constraints:
         return Constraints(
             price_min=self.price_min, price_max=self.price_max, currency=self.currency,
             brands=set(self.brands), colours=set(self.colours), sizes=set(self.sizes),
-            in_stock=self.in_stock,
+            in_stock=self.in_stock, measures=list(self.measures),
         )
 
     def without(self, chip: str) -> Constraints:
         """A copy without the constraint that ``chips()`` labels ``chip`` (the shopper
         removed it)."""
-        out = Constraints(**{**self.to_dict(), "brands": set(self.brands),
+        out = Constraints(**{**self.to_dict(), "measures": list(self.measures),
+                             "sort_label": self.sort_label, "brands": set(self.brands),
                              "categories": set(self.categories),
                              "category_paths": set(self.category_paths),
                              "colours": set(self.colours), "sizes": set(self.sizes)})
@@ -450,8 +508,10 @@ class Constraints:
                                   currency=self.currency).chips():
             if chip == single:
                 out.price_min = out.price_max = None
-        if chip in ("cheapest first", "most expensive first"):
+        if chip in ("cheapest first", "most expensive first") or (
+                self.sort and chip == f"{self.sort_text or self.sort.replace('_', ' ')} first"):
             out.sort = None
+        out.measures = [m for m in self.measures if m.text != chip]
         if chip in ("in stock", "out of stock"):
             out.in_stock = None
         out.brands = {b for b in out.brands if chip != f"brand: {b}"}
@@ -470,6 +530,8 @@ class Constraints:
             "categories": sorted(self.categories), "category_paths": sorted(self.category_paths),
             "colours": sorted(self.colours), "sizes": sorted(self.sizes),
             "in_stock": self.in_stock, "text": self.text,
+            "measures": [m.to_dict() for m in self.measures],
+            "sort_text": self.sort_text, "sort_label": list(self.sort_label),
         }
 
     @classmethod
@@ -477,6 +539,8 @@ class Constraints:
         data = dict(data or {})
         for name in ("brands", "categories", "category_paths", "colours", "sizes"):
             data[name] = set(data.get(name) or ())
+        data["measures"] = [Measure.from_dict(m) for m in data.get("measures") or ()]
+        data["sort_label"] = tuple(data.get("sort_label") or ())
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -503,6 +567,11 @@ def remember(remembered: Constraints, new: Constraints) -> Constraints:
         sizes=set(new.sizes or remembered.sizes),
         in_stock=new.in_stock if new.in_stock is not None else remembered.in_stock,
         text=new.text,
+        # A new bound on a dimension replaces the remembered one; the others carry over.
+        measures=[*new.measures, *(m for m in remembered.measures
+                                   if m.dimension not in {n.dimension for n in new.measures})],
+        sort_text=new.sort_text,
+        sort_label=new.sort_label,
     )
 
 
@@ -629,6 +698,7 @@ _COLOUR_CONTEXT = re.compile(r"\b(?:in|colou?r(?:ed)?|shade)\b", re.I)
 _QUICK = re.compile(
     r"[$€£\d]|under|below|less|cheap|expensive|pric|budget|stock|avail|sold|size|small|"
     r"medium|large|afford|most|least|lowest|highest|max|min|top|ship|hand|\bxs\b|\bxl\b|"
+    r"est\b|spacious|compact|powerful|"
     r"\b(?:in|an?)\s+[sml]\b",
     re.I,
 )
@@ -676,6 +746,7 @@ def parse(
     if _QUICK.search(question):
         _parse_prices(question, found, spans)
         _parse_sort(question, found, spans)
+        _parse_measures(question, found, spans)
         _parse_stock(question, found, spans)
         _parse_sizes(question, found, spans)
     if facets is not None:
@@ -759,9 +830,128 @@ def _parse_sort(question: str, found: Constraints, spans: list[tuple[int, int]])
     asc = _SORT_ASC.search(question)
     # Both in one question ("cheapest ... not the most expensive"): the first one asked wins.
     match = min((m for m in (asc, desc) if m), key=lambda m: m.start(), default=None)
-    if match:
+    measured = _measured_sort(question)
+    if measured and (not match or measured[0].start() < match.start()):
+        m, dimension, descending, label = measured
+        found.sort = f"{dimension}_{'desc' if descending else 'asc'}"
+        found.sort_text, found.sort_label = " ".join(m.group(0).lower().split()), label
+        spans.append(m.span())
+    elif match:
         found.sort = "price_desc" if match is desc else "price_asc"
         spans.append(match.span())
+
+
+# "lightest", "warmest", "biggest" (shopbot.vocabulary.SUPERLATIVES), and "the highest
+# capacity", "most lumens", "lowest limit rating": a superlative of a measured attribute.
+_SUPERLATIVE = re.compile(
+    rf"\b(?P<word>{alternatives(SUPERLATIVES)})\b"
+    r"|\b(?P<dir>highest|most|max(?:imum)?|greatest|lowest|least|min(?:imum)?|fewest)"
+    r"\s+(?P<what>(?:[a-z]+\s+){0,2}[a-z]+)\b",
+    re.I,
+)
+_MORE = {"highest", "most", "max", "maximum", "greatest"}
+
+
+def _measured_sort(question: str):
+    """(match, dimension, descending, label words) of the first superlative of a measured
+    attribute in ``question``, or None."""
+    for m in _SUPERLATIVE.finditer(question):
+        if m.group("word"):
+            dimension, descending = SUPERLATIVES[" ".join(m.group("word").lower().split())]
+            return m, dimension, descending, ()
+        words = m.group("what").lower().split()
+        for end in range(len(words), 0, -1):
+            dimension = dimension_of_word(words[end - 1])
+            if dimension and dimension != "price":
+                label = tuple(w for w in words[:end] if dimension_of_word(w) is None)
+                descending = m.group("dir").lower() in _MORE or m.group("dir").lower().startswith("max")
+                if dimension == "temperature" and "warm" in words:
+                    descending = False
+                what = re.match(r"(?:\S+\s+){%d}\S+" % (end - 1), m.group("what"))
+                cut = m.start("what") + (what.end() if what else len(m.group("what")))
+                return _Span(m.start(), cut, question[m.start():cut]), dimension, descending, label
+    return None
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A match-like (start, end, text) for a phrase found in parts."""
+
+    begin: int
+    finish: int
+    text: str
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+    def span(self) -> tuple[int, int]:
+        return self.begin, self.finish
+
+    def group(self, _index: int = 0) -> str:
+        return self.text
+
+
+# A bound before a quantity: "under 1 kg", "at least 50 litres", "rated to -10 °C".
+_MEASURE_UPPER = re.compile(rf"(?:{_UPPER}|lighter\s+than|smaller\s+than|shorter\s+than)\s*:?\s*$",
+                            re.I)
+_MEASURE_LOWER = re.compile(rf"(?:{_LOWER}|bigger\s+than|larger\s+than|longer\s+than|"
+                            r"warmer\s+than|brighter\s+than)\s*:?\s*$", re.I)
+_MEASURE_AROUND = re.compile(rf"(?:{_AROUND})\s*:?\s*$", re.I)
+_MEASURE_FOR = re.compile(r"(?:\bfor|\brated\s+(?:to|for|at)|\bdown\s+to|\bgood\s+(?:to|for)|"
+                          r"\bsleeps|\bfits|\bholds)\s+(?:up\s+to\s+)?$", re.I)
+_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|over|above|bigger|larger)|\+|and\s+up)\b", re.I)
+_OR_LESS = re.compile(r"^\s*(?:or\s+(?:less|under|below|lighter|smaller)|max(?:imum)?)\b", re.I)
+
+
+def _parse_measures(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
+    """Bounds on measured attributes: "for 6 people", "a 2-person tent", "under 1 kg",
+    "sleeping bag for -10 degrees", "at least 50 litres"."""
+    from shopbot.quantities import read
+
+    for q in read(question):
+        if any(start <= q.start < end for start, end in spans):
+            continue
+        before, after = question[: q.start], question[q.end:]
+        start, end = q.start, q.end
+        low = high = None
+        if (m := _MEASURE_UPPER.search(before)) is not None:
+            high, start = q.value, m.start()
+        elif (m := _MEASURE_LOWER.search(before)) is not None:
+            low, start = q.value, m.start()
+        elif (m := _MEASURE_AROUND.search(before)) is not None:
+            low, high, start = q.value - abs(q.value) * 0.15, q.value + abs(q.value) * 0.15, m.start()
+        elif (m := _MEASURE_FOR.search(before)) is not None:
+            start = m.start()
+            if q.dimension in LOWER_IS_MORE:
+                high = q.value
+            else:
+                low = q.value
+        elif q.dimension == "people":
+            low = high = q.value  # "a 2-person tent", "4 person": that many
+        elif q.dimension in LOWER_IS_MORE:
+            high = q.value
+        else:
+            low, high = q.value - abs(q.value) * 0.15, q.value + abs(q.value) * 0.15
+        if (m := _OR_MORE.match(after)) is not None:
+            low, high, end = q.value, None, q.end + m.end()
+        elif (m := _OR_LESS.match(after)) is not None:
+            low, high, end = None, q.value, q.end + m.end()
+        label = tuple(w for w in q.label if dimension_of_word(w) is None and w not in _BOUND_WORDS)
+        text = " ".join(question[start:end].split())
+        found.measures = [m for m in found.measures if m.dimension != q.dimension]
+        found.measures.append(Measure(q.dimension, low, high, label[:2] if label else (), text))
+        spans.append((start, end))
+
+
+_BOUND_WORDS = frozenset({
+    "under", "below", "less", "than", "over", "above", "more", "least", "most", "max",
+    "maximum", "min", "minimum", "around", "about", "roughly", "for", "rated", "to", "down",
+    "up", "good", "sleeps", "fits", "holds", "within", "lighter", "heavier", "bigger",
+    "larger", "smaller", "warmer", "brighter", "or", "plus", "tent", "bag", "backpack",
+})
 
 
 def _parse_stock(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:

@@ -70,7 +70,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,8 +91,15 @@ DEFAULT_QUESTIONS = Path(__file__).resolve().parents[1] / "bench" / "eval_questi
 VARIANT_KINDS = (
     "variant_price", "options", "variant_stock", "sale", "hidden", "name_with_attribute"
 )
+# Kinds of the shopper question sets written by outsiders (bench/shopper/*.jsonl).
+SHOPPER_KINDS = ("lookup", "list", "superlative", "attribute", "description_phrase", "variant",
+                 "typo", "multilingual", "conversation")
 KINDS = ("fact", "filter", "sort", "follow_up", "comparison", "sku", "policy", "not_sold",
-         *VARIANT_KINDS)
+         *VARIANT_KINDS, *SHOPPER_KINDS)
+# Kinds whose expected products are every product that fits: scored for list completeness.
+LIST_KINDS = frozenset({"list", "attribute", "filter"})
+# How many products a list answer names (the card limit); completeness is counted up to it.
+LIST_LIMIT = 10
 CONSTRAINT_KEYS = frozenset(
     {"price_min", "price_max", "category", "brand", "colour", "size", "in_stock", "keyword", "sort"}
 )
@@ -142,6 +149,13 @@ class Question:
     constraints: Mapping[str, Any] = field(default_factory=dict)
     facts: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()  # strings the answer must not contain
+    # Products named by their titles (outsiders' question sets), resolved against the store.
+    expected_titles: tuple[str, ...] = ()
+    first_title: str = ""  # the product the answer must name first (a superlative)
+    not_sold: bool = False  # the shop does not sell it: no product may be offered as it
+    # A conversation: what each turn's answer must hold ({"expected_titles", "facts",
+    # "absent"}), one per turn.
+    turn_checks: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def question(self) -> str:
@@ -188,7 +202,43 @@ class Question:
             constraints=constraints,
             facts=tuple(data.get("facts") or ()),
             absent=tuple(data.get("absent") or ()),
+            expected_titles=tuple(data.get("expected_titles") or ()),
+            first_title=str(data.get("first_title") or ""),
+            not_sold=bool(data.get("not_sold")),
+            turn_checks=_turn_checks(data, turns),
         )
+
+    def checks(self) -> list[Question | None]:
+        """One question per turn to score it by (None: the turn is not scored): each turn
+        of a conversation with its own checks, else only the last turn."""
+        if not self.turn_checks:
+            return [None] * (len(self.turns) - 1) + [self]
+        out: list[Question | None] = []
+        for number, check in enumerate(self.turn_checks):
+            titles = tuple(check.get("expected_titles") or ())
+            facts = tuple(check.get("facts") or ())
+            absent = tuple(check.get("absent") or ())
+            if not (titles or facts or absent or check.get("not_sold")):
+                out.append(None)
+                continue
+            out.append(Question(
+                id=f"{self.id}#{number + 1}", kind=self.kind, turns=self.turns[: number + 1],
+                expected_titles=titles, facts=facts, absent=absent,
+                first_title=str(check.get("first_title") or ""),
+                not_sold=bool(check.get("not_sold")),
+            ))
+        return out
+
+
+def _turn_checks(data: Mapping[str, Any], turns: list[str]) -> tuple[Mapping[str, Any], ...]:
+    checks = data.get("turn_checks") or []
+    if not checks:
+        return ()
+    if not isinstance(checks, list) or len(checks) != len(turns):
+        raise QuestionFileError("'turn_checks' must hold one object per turn")
+    if not all(isinstance(c, Mapping) for c in checks):
+        raise QuestionFileError("every turn check must be an object")
+    return tuple(dict(c) for c in checks)
 
 
 def load_questions(path: Path | str | None = None) -> list[Question]:
@@ -438,6 +488,11 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "hit_at_k": _mean(None if r["recall"] is None else r["recall"] > 0 for r in rows),
         "filter_precision": _mean(r["filter_precision"] for r in rows),
         "fact_accuracy": _mean(r["facts_ok"] for r in rows),
+        "turn_fact_accuracy": _mean(
+            t["facts_ok"] for r in rows for t in (r.get("turns") or [r])
+        ),
+        "list_completeness": _mean(r.get("list_completeness") for r in rows),
+        "misnamed_rate": _mean(r.get("misnamed") for r in rows),
         "with_targets": sum(r["recall"] is not None for r in rows),
         "with_constraints": sum(r["filter_precision"] is not None for r in rows),
         "with_facts": sum(r["facts_ok"] is not None for r in rows),
@@ -571,56 +626,181 @@ def run_eval(
     k: int = 5,
     label: str = "",
 ) -> dict[str, Any]:
-    """Ask every question (earlier turns first, as a chat does) and score the answers."""
+    """Ask every question (earlier turns first, as a chat does: with the history and the
+    filters the chat remembers) and score the answers."""
+    from shopbot.constraints import Constraints
     from shopbot.generators import Turn
 
     if k < 1:
         raise ValueError("k must be at least 1")
     assistant = service.assistant(generator)
     products = product_index(service)
+    titles = CatalogTitles.from_service(service)
     assistant.ask(questions[0].turns[0] if questions else "warm-up")  # load models untimed
     rows = []
     for q in questions:
         history: list[Turn] = []
-        for earlier in q.turns[:-1]:
-            previous = assistant.ask(earlier, history)
-            history += [Turn("user", earlier), Turn("assistant", previous.text)]
-        started = time.perf_counter()
-        answer = assistant.ask(q.question, history)
-        latency = time.perf_counter() - started
-        top = top_slots(answer.sources, k)
-        rows.append(
-            {
-                "id": q.id,
-                "kind": q.kind,
-                "question": q.question,
-                "standalone_question": answer.standalone_question,
-                "recall": recall_at_k(q, top, k),
-                "filter_precision": filter_precision(q, top, products, k),
-                "facts_ok": facts_correct(q, answer.text),
-                "missing_facts": [f for f in q.facts if not fact_present(f, answer.text)],
-                "present_absent": [a for a in q.absent if fact_present(a, answer.text)],
-                "top_ids": [s.id for s in top],
-                "answer": answer.text,
-                "latency_s": round(latency, 4),
-            }
-        )
+        remembered: Constraints | None = None
+        turn_rows = []
+        for number, (turn, check) in enumerate(zip(q.turns, q.checks())):
+            started = time.perf_counter()
+            answer = assistant.ask(turn, history, remembered)
+            latency = time.perf_counter() - started
+            history += [Turn("user", turn), Turn("assistant", answer.text)]
+            if answer.constraints is not None:
+                remembered = Constraints.from_dict(answer.constraints.remembered().to_dict())
+            if check is not None:
+                turn_rows.append(_score(check, answer, titles, products, k, latency))
+        if q.kind == "conversation" or len(turn_rows) > 1:
+            rows.append(_conversation_row(q, turn_rows))
+        elif turn_rows:
+            rows.append(turn_rows[-1])
     kinds = [kind for kind in KINDS if any(r["kind"] == kind for r in rows)]
-    return {
+    report = {
         "label": label,
         "generator": assistant.generator.name,
         "k": k,
+        "list_limit": LIST_LIMIT,
         "products_in_store": len(products),
         "overall": summarise(rows),
         "by_kind": {kind: summarise([r for r in rows if r["kind"] == kind]) for kind in kinds},
         "questions": rows,
     }
+    unresolved = sorted({t for r in rows for t in r.get("unresolved_titles", ())})
+    if unresolved:
+        report["unresolved_titles"] = unresolved
+    return report
+
+
+def _score(
+    q: Question, answer: Any, titles: CatalogTitles, products: Mapping[str, ProductFacts],
+    k: int, latency: float,
+) -> dict[str, Any]:
+    """One scored turn."""
+    resolved, unresolved = titles.resolve(q.expected_titles)
+    targets = tuple(dict.fromkeys([*q.expected_ids, *resolved]))
+    scored = replace(q, expected_ids=targets)
+    top = top_slots(answer.sources, k)
+    named = titles.named(answer.text)
+    facts_ok = facts_correct(q, answer.text)
+    checks = [] if facts_ok is None else [facts_ok]
+    if q.first_title:
+        first = titles.ids_of(q.first_title)
+        checks.append(bool(named) and named[0] in first)
+    cards = [s for s in answer.sources if _get(s, "kind") == "product"]
+    if q.not_sold:
+        checks.append(not named and not cards)
+    completeness = None
+    if targets and (q.kind in LIST_KINDS or (q.kind == "conversation" and len(targets) > 1)):
+        completeness = sum(1 for t in targets if t in named) / min(LIST_LIMIT, len(targets))
+    misnamed = None
+    if q.not_sold:
+        misnamed = bool(named)
+    elif targets and completeness is None and named:
+        misnamed = named[0] not in targets
+    return {
+        "id": q.id,
+        "kind": q.kind,
+        "question": q.question,
+        "standalone_question": answer.standalone_question,
+        "filters": answer.constraints.chips() if answer.constraints else [],
+        "recall": recall_at_k(scored, top, k),
+        "filter_precision": filter_precision(q, top, products, k),
+        "facts_ok": all(checks) if checks else None,
+        "list_completeness": None if completeness is None else round(min(1.0, completeness), 4),
+        "misnamed": misnamed,
+        "missing_facts": [f for f in q.facts if not fact_present(f, answer.text)],
+        "present_absent": [a for a in q.absent if fact_present(a, answer.text)],
+        "named": named[:12],
+        "unresolved_titles": unresolved,
+        "top_ids": [s.id for s in top],
+        "answer": answer.text,
+        "latency_s": round(latency, 4),
+    }
+
+
+def _conversation_row(q: Question, turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """A conversation scores as a whole: right only when every checked turn is right."""
+    oks = [t["facts_ok"] for t in turns if t["facts_ok"] is not None]
+    return {
+        "id": q.id,
+        "kind": q.kind,
+        "question": " / ".join(q.turns),
+        "recall": _mean(t["recall"] for t in turns),
+        "filter_precision": _mean(t["filter_precision"] for t in turns),
+        "facts_ok": all(oks) if oks else None,
+        "turn_facts_ok": _mean(oks),
+        "list_completeness": _mean(t["list_completeness"] for t in turns),
+        "misnamed": any(t["misnamed"] for t in turns if t["misnamed"] is not None)
+        if any(t["misnamed"] is not None for t in turns) else None,
+        "unresolved_titles": sorted({u for t in turns for u in t["unresolved_titles"]}),
+        "latency_s": turns[-1]["latency_s"] if turns else None,
+        "turns": turns,
+    }
+
+
+def _title_key(text: str) -> str:
+    import html
+
+    text = html.unescape(str(text)).translate(_DASHES)
+    text = re.sub(r"[\u2122\u00ae\u00a9]", "", text)
+    return " ".join(text.casefold().split())
+
+
+@dataclass
+class CatalogTitles:
+    """The titles of the products a shopper can be offered, to resolve a question set's
+    ``expected_titles`` and to find which products an answer names (and in what order)."""
+
+    by_key: dict[str, set[str]]
+
+    @classmethod
+    def from_service(cls, service: CatalogService) -> CatalogTitles:
+        snap = service.retriever.index.snapshot()
+        by_key: dict[str, set[str]] = {}
+        for pid, position in snap.records.items():
+            product = snap.chunks[position].product
+            if product is not None and product.visible and product.title:
+                by_key.setdefault(_title_key(product.title), set()).add(pid)
+        return cls(by_key)
+
+    def ids_of(self, title: str) -> set[str]:
+        return set(self.by_key.get(_title_key(title), ()))
+
+    def resolve(self, titles: Iterable[str]) -> tuple[list[str], list[str]]:
+        ids: list[str] = []
+        unresolved: list[str] = []
+        for title in titles:
+            found = sorted(self.ids_of(title))
+            ids.extend(found) if found else unresolved.append(title)
+        return ids, unresolved
+
+    def named(self, answer: str) -> list[str]:
+        """Product ids in the order the answer first names their titles (a longer title
+        wins where two overlap: "Alpine 2 Tent Footprint" is not the "Alpine 2 Tent")."""
+        text = _title_key(answer)
+        spans: list[tuple[int, int, str]] = []
+        for key, ids in self.by_key.items():
+            for m in re.finditer(rf"(?<!\w){re.escape(key)}(?!\w)", text):
+                spans.extend((m.start(), m.end(), pid) for pid in sorted(ids))
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+        out: list[str] = []
+        covered_until = -1
+        last = (-1, -1)
+        for start, end, pid in spans:
+            if start < covered_until and end <= covered_until and (start, end) != last:
+                continue  # inside a longer title named here
+            last, covered_until = (start, end), max(covered_until, end)
+            if pid not in out:
+                out.append(pid)
+        return out
 
 
 def format_table(report: Mapping[str, Any]) -> str:
     """The overall and per-kind numbers as a text table."""
     k = report.get("k", 5)
-    header = ("set", "questions", f"Recall@{k}", "filter precision", "fact accuracy", "p50 s")
+    header = ("set", "questions", f"Recall@{k}", "filter precision", "fact accuracy",
+              "list completeness", "misnamed", "p50 s")
 
     def cell(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
@@ -634,6 +814,8 @@ def format_table(report: Mapping[str, Any]) -> str:
                 cell(s["recall_at_k"]),
                 cell(s["filter_precision"]),
                 cell(s["fact_accuracy"]),
+                cell(s.get("list_completeness")),
+                cell(s.get("misnamed_rate")),
                 cell(s["latency_p50_s"]),
             )
         )

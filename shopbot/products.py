@@ -20,9 +20,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopbot.vocabulary import format_price, format_price_range, option_kind, stock_phrase
+
+if TYPE_CHECKING:
+    from shopbot.quantities import Quantity
 
 #: Values of ``Product.status``. Only "active" products reach shoppers.
 STATUSES = ("active", "draft", "archived", "hidden")
@@ -151,6 +154,21 @@ class Product:
     @property
     def skus(self) -> list[str]:
         return [v.sku for v in self.variants if v.sku]
+
+    def measurements(self) -> list[Quantity]:
+        """Its quantities with units (weight, temperature rating, capacity, people, ...),
+        from its attributes, description and variants' weights (shopbot.quantities)."""
+        cached = self.__dict__.get("_measurements")
+        if cached is None:
+            from shopbot.quantities import Quantity, measurements
+
+            cached = measurements(self.attributes, [self.description])
+            if not any(q.dimension == "mass" for q in cached):
+                weights = [v.weight_grams for v in self.variants if v.weight_grams]
+                if weights:
+                    cached.append(Quantity("mass", float(min(weights)), ("weight",)))
+            self.__dict__["_measurements"] = cached
+        return cached
 
     @property
     def has_options(self) -> bool:

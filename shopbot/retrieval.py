@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from shopbot.compare import Comparison
     from shopbot.constraints import Constraints
+    from shopbot.query import Understanding
     from shopbot.store import CatalogStore
 
 SNIPPET_CHARS = 300
@@ -111,6 +112,9 @@ def _snippet(text: str, meta: dict[str, Any]) -> str:
 RRF_K = 60
 # Candidates each ranking contributes before fusion, at least.
 MIN_CANDIDATES = 10
+# How close a category must be to a question about something the shop does not sell to be
+# offered instead (cosine similarity of the embeddings).
+NEAR_CATEGORY = 0.3
 # Cosine similarity by which a policy passage must beat every product to keep its place
 # among the products of a filtering question.
 CLEARLY_CLOSER = 0.15
@@ -130,17 +134,33 @@ class Retrieval:
     relaxed: bool = False
     # "compare A and B": the products side by side, from their records (shopbot.compare).
     comparison: Comparison | None = None
+    # A list or superlative question: how many products fit in all (``sources`` holds the
+    # first of them, up to the list limit, in the order asked).
+    total: int | None = None
+    # What the question asks (shopbot.query), when the retriever read it.
+    understanding: Understanding | None = None
+
+    @property
+    def more(self) -> int:
+        """How many fitting products a list answer leaves out."""
+        if self.total is None:
+            return 0
+        shown = len({s.id for s in self.sources if s.kind == "product" or s.product is not None})
+        return max(0, self.total - shown)
 
     @property
     def note(self) -> str:
         """What the shopper is told before the answer, or ""."""
+        used = self.understanding.remembered_used if self.understanding else []
+        remembered = f"Using your earlier filters: {', '.join(used)}." if used else ""
         if not self.relaxed:
-            return ""
+            return remembered
         wanted = self.constraints.describe()
+        lead = f"{remembered} " if remembered else ""
         if not self.sources:
-            return f"Nothing in our catalog matches {wanted}."
+            return f"{lead}Nothing in our catalog matches {wanted}."
         return (
-            f"Nothing in our catalog matches {wanted}. "
+            f"{lead}Nothing in our catalog matches {wanted}. "
             "Here are the closest matches, which do not fit everything you asked for."
         )
 
@@ -152,7 +172,8 @@ def fixed_sources(sources: Sequence[Source] | Callable[[str], Sequence[Source]])
     from shopbot.constraints import Constraints
 
     def retrieve(
-        question: str, remembered: Constraints | None = None, asked: str | None = None
+        question: str, remembered: Constraints | None = None, asked: str | None = None,
+        **_ignored: Any,
     ) -> Retrieval:
         found = sources(question) if callable(sources) else sources
         return Retrieval(question, list(found), remembered or Constraints())
@@ -212,9 +233,14 @@ class Retriever:
         vector: Sequence[float] | None = None,
         use_constraints: bool = True,
         asked: str | None = None,
+        understanding: Understanding | None = None,
+        list_limit: int = 10,
     ) -> Retrieval:
         """The best ``k`` products and passages for ``question`` (``remembered`` and
-        ``asked``: see :meth:`parse`).
+        ``asked``: see :meth:`parse`). With ``understanding`` (shopbot.query), its
+        constraints are the ones applied; a list or superlative question gets every product
+        that fits, the first ``list_limit`` in the order asked; a thing the shop does not
+        sell gets no sources.
 
         A product takes one slot however many of its chunks match: its best chunk, its
         record and its next best chunk (see :meth:`_slots`).
@@ -225,18 +251,33 @@ class Retriever:
         if not question:
             return Retrieval(question, [], remembered or Constraints())
         snap = self.index.snapshot()
-        constraints = (
-            self.parse(question, remembered, asked)
-            if use_constraints
-            else (remembered or Constraints())
-        )
+        if understanding is not None and use_constraints:
+            constraints = understanding.constraints
+        else:
+            constraints = (
+                self.parse(question, remembered, asked)
+                if use_constraints
+                else (remembered or Constraints())
+            )
         if vector is None:
             vector = self.embeddings.embed_query(question)
+        if understanding is not None and use_constraints and understanding.intent == "not_sold":
+            understanding.near = understanding.near or self._nearest_category(snap, vector)
+            return Retrieval(question, [], constraints, understanding=understanding)
+        if understanding is not None and use_constraints and understanding.lists:
+            listed = self._listed(snap, understanding, question, vector, max(k, list_limit))
+            if listed is not None:
+                return listed
         from shopbot.compare import comparison_for_question
 
         comparison = comparison_for_question(self.store, question)
         compared = [p["id"] for p in comparison.products] if comparison else []
         named = _named(snap, question, first=compared)
+        if understanding is not None and understanding.products:
+            # The products the question names (a misspelt name too: "alpin 2 tnet"), first.
+            ids = [snap.chunks[p].id for p in (snap.records.get(pid) for pid in
+                                                 understanding.products) if p is not None]
+            named = [(cid, 1.0) for cid in ids] + [n for n in named if n[0] not in ids]
         if constraints.filters:
             record_ok = snap.record_mask(constraints)
             if not record_ok.any():
@@ -255,7 +296,100 @@ class Retriever:
                 ranked = _with_words_first(snap, ranked, _extra_words(constraints, snap.facets))
                 ranked = _products_first(snap, ranked)
         sources = self._slots(snap, named + ranked, max(k, len(compared)), constraints)
-        return Retrieval(question, sources, constraints, comparison=comparison)
+        return Retrieval(question, sources, constraints, comparison=comparison,
+                         understanding=understanding)
+
+    def understand(self, question: str, history: Sequence[Any] = (),
+                   remembered: Constraints | None = None) -> Understanding:
+        """What ``question`` asks, after ``history`` and under the ``remembered`` filters
+        (shopbot.query), read against the current catalog."""
+        return self.index.snapshot().reader().understand(question, history, remembered)
+
+    def _listed(self, snap, u: Understanding, question: str, vector, limit: int) -> Retrieval | None:
+        """Every product that fits a list or superlative question, in the order asked: by
+        the sort key, else by how close a measured bound is met, else by relevance."""
+        import numpy as np
+
+        from shopbot.vocabulary import SIZE_DIMENSIONS
+
+        c = u.constraints
+        pool = snap.record_mask(c)
+        if u.kinds:
+            of_kind = snap.kind_mask(u.kinds)
+            if not (of_kind & snap.is_product).any():
+                return None
+            pool &= of_kind
+        positions = [int(i) for i in np.flatnonzero(pool)]
+        if u.words and positions:
+            narrowed = snap.containing_all(u.words, positions)
+            positions = narrowed or positions
+        if not positions:
+            # Nothing fits: say so (Retrieval.note) and offer the closest matches.
+            ranked = self._ranked(snap, question, vector, limit, None, None)
+            sources = self._slots(snap, ranked, min(limit, 5), c, closest=True)
+            return Retrieval(question, sources, c, relaxed=True, total=0, understanding=u)
+        order = self._relevance_order(snap, question, vector, positions)
+        if c.sort:
+            dimension = c.sort_dimension
+            if dimension == "size":
+                dimension = next(
+                    (d for d in SIZE_DIMENSIONS
+                     if not np.isnan(snap.measure(d)[positions]).all()), "size")
+            values = snap.measure(dimension, c.sort_label) if dimension != "size" else None
+            if values is not None and not np.isnan(values[positions]).all():
+                known = [i for i in order if not np.isnan(values[i])]
+                sign = -1.0 if c.sort_descending else 1.0
+                order = sorted(known, key=lambda i: (sign * values[i], snap.price[i]))
+        elif c.measures:
+            # "a tent for 4 people": the ones that fit best (closest to the bound) first.
+            m = c.measures[0]
+            values = snap.measure(m.dimension, m.label)
+            anchor = m.low if m.low is not None else m.high
+            order = sorted(order, key=lambda i: (abs(values[i] - anchor), snap.price[i]))
+        ranked = [(snap.chunks[i].id, None) for i in order]
+        sources = self._slots(snap, ranked, limit, c)
+        sources = [s for s in sources if s.kind == "product" or s.product is not None]
+        return Retrieval(question, sources, c, total=len(order), understanding=u)
+
+    def _nearest_category(self, snap, vector) -> str:
+        """The category the shop carries that is closest in meaning to the question (for
+        "we don't sell kayaks; the closest thing we carry is ..."), or ""."""
+        import numpy as np
+
+        names = snap.__dict__.get("_category_names")
+        if names is None:
+            leaves = sorted({p.split(">")[-1].strip() for p in snap.paths if p.strip()})
+            vectors = np.asarray(self.embeddings.embed_documents(leaves)) if leaves else None
+            names = snap.__dict__["_category_names"] = (leaves, vectors)
+        leaves, vectors = names
+        if not leaves:
+            return ""
+        query = np.asarray(vector, dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
+        scores = vectors @ query / np.where(norms > 0, norms, 1.0)
+        best = int(np.argmax(scores))
+        return leaves[best] if scores[best] >= NEAR_CATEGORY else ""
+
+    def _relevance_order(self, snap, question: str, vector, positions: list[int]) -> list[int]:
+        """``positions`` (product records) ordered by the hybrid ranking of ``question``
+        among them; those it does not reach follow in catalog order."""
+        import numpy as np
+
+        mask = np.zeros(len(snap), dtype=bool)
+        mask[positions] = True
+        allowed = snap.allowed_for_records(mask)
+        n = min(len(snap), max(MIN_CANDIDATES, 4 * len(positions)))
+        ranked = self._fused(snap, question, vector, n, None, allowed)
+        seen: list[int] = []
+        for chunk_id, _ in ranked:
+            pos = snap.position.get(chunk_id)
+            if pos is None:
+                continue
+            owner = int(snap.record_of[pos]) if snap.record_of[pos] >= 0 else pos
+            if mask[owner] and owner not in seen:
+                seen.append(owner)
+        rest = [i for i in positions if i not in set(seen)]
+        return seen + rest
 
     def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
         """Hybrid search for ``query`` without reading constraints from it; ``where`` is a

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shopbot.ingest.queue import IngestQueue
     from shopbot.constraints import Constraints
     from shopbot.retrieval import Retrieval, Retriever, Source
+    from shopbot.query import Understanding
     from shopbot.store import CatalogStore, DocumentRecord
 
 log = logging.getLogger(__name__)
@@ -264,15 +265,19 @@ class CatalogService:
         remembered: Constraints | None = None,
         vector: Sequence[float] | None = None,
         asked: str | None = None,
+        understanding: Understanding | None = None,
     ) -> Retrieval:
         """Products and passages for a shopper's question, with the filters read from it
-        (price, brand, category, colour, size, stock; plus ``remembered`` ones)."""
+        (price, brand, category, colour, size, stock; plus ``remembered`` ones); with
+        ``understanding`` (shopbot.query), what it says the question asks."""
         return self.retriever.retrieve(
             question,
             k or self.settings.retrieval_k,
             remembered=remembered,
             vector=vector,
             asked=asked,
+            understanding=understanding,
+            list_limit=self.settings.list_limit,
         )
 
     def search(self, query: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Source]:
@@ -292,8 +297,11 @@ class CatalogService:
 
         backend = create_generator(self.settings, generator, embeddings=self.embeddings)
         return ShopAssistant(
-            lambda q, remembered=None, asked=None: self.retrieve(
-                q, remembered=remembered, asked=asked
+            lambda q, remembered=None, asked=None, understanding=None: self.retrieve(
+                q, remembered=remembered, asked=asked, understanding=understanding
             ),
             backend,
+            understand=lambda q, history=(), remembered=None: self.retriever.understand(
+                q, history, remembered
+            ),
         )

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     retrieval_k: int = Field(
         5, ge=1, le=50, description="How many products and passages an answer is built from."
     )
+    list_limit: int = Field(
+        10, ge=1, le=50,
+        description="How many products a list or superlative answer names and shows as cards "
+        "(\"which tents do you have?\"); the rest are counted (\"and 4 more\").",
+    )
     link_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts that answers and product cards may link to and load product "

@@ -161,6 +161,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "mah": ("charge", 1.0),
     "w": ("power", 1.0), "W": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0),
     "°c": ("temperature", 1.0), "°f": ("temperature", 1.0),
+    "degrees": ("temperature", 1.0), "degree": ("temperature", 1.0),
     "people": ("people", 1.0), "person": ("people", 1.0), "persons": ("people", 1.0),
 }
 #: Unit spellings that are also everyday words ("fits 2 in a pack"): text is not read as a
@@ -175,3 +176,53 @@ def unit_of(spelling: str) -> tuple[str, float] | None:
     if text.startswith("°"):
         text = re.sub(r"\s", "", text)
     return UNITS.get(text) or UNITS.get(text.lower())
+
+
+# -- measured attributes: what each dimension is called, and superlatives -----------------
+
+#: Words that name what a quantity of each dimension measures, in catalog text ("packed
+#: weight 1650 g", "comfort -10 °C", "65 L capacity", "Max output: 250 lumens") and in
+#: questions ("highest capacity"): the one a product is compared by when a question does not
+#: name another ("the lightest tent": its weight, not its fill weight).
+DIMENSION_WORDS: dict[str, tuple[str, ...]] = {
+    "price": ("price", "cost", "priced"),
+    "mass": ("weight", "weighs", "weighing", "weigh", "heavy", "mass"),
+    "temperature": ("comfort", "rating", "rated", "temperature", "temp"),
+    "volume": ("capacity", "volume", "holds", "litre", "liter"),
+    "people": ("sleeps", "person", "people", "persons", "berth"),
+    "light": ("output", "brightness", "lumens", "bright"),
+    "length": ("length", "long", "height", "tall"),
+    "area": ("area", "floor", "footprint"),
+    "charge": ("battery", "capacity"),
+    "power": ("power", "output", "watts"),
+}
+
+#: Superlatives and what they sort by: word -> (dimension, descending). "biggest" sorts by
+#: whichever size dimension the products have (people, volume, area, length: see
+#: SIZE_DIMENSIONS); "warmest" by the lowest temperature rating.
+SUPERLATIVES: dict[str, tuple[str, bool]] = {
+    "lightest": ("mass", False), "lightweightest": ("mass", False),
+    "heaviest": ("mass", True),
+    "warmest": ("temperature", False),
+    "biggest": ("size", True), "largest": ("size", True), "roomiest": ("size", True),
+    "most spacious": ("size", True), "smallest": ("size", False),
+    "most compact": ("size", False),
+    "brightest": ("light", True), "dimmest": ("light", False),
+    "longest": ("length", True), "shortest": ("length", False), "tallest": ("length", True),
+    "most powerful": ("power", True),
+}
+#: The dimensions "biggest" and "smallest" mean, in the order they are tried.
+SIZE_DIMENSIONS = ("people", "volume", "area", "length")
+#: Dimensions where a product "for" an amount must reach at least that far down ("a bag for
+#: -10 degrees": rated to -10 °C or colder); for the others it must hold at least as much.
+LOWER_IS_MORE = frozenset({"temperature"})
+
+
+def dimension_of_word(word: str) -> str | None:
+    """The dimension a word names ("weight" -> "mass", "lumens" -> "light"), or None."""
+    lowered = word.lower()
+    for dimension, words in DIMENSION_WORDS.items():
+        if lowered in words:
+            return dimension
+    unit = unit_of(lowered)
+    return unit[0] if unit and lowered not in AMBIGUOUS_UNITS and len(lowered) > 2 else None

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from shopbot.retrieval import Source
+    from shopbot.query import Understanding
+    from shopbot.retrieval import Retrieval, Source
     from shopbot.settings import Settings
 
 
@@ -55,7 +56,8 @@ class Generator(ABC):
 
     @abstractmethod
     def generate(
-        self, question: str, history: Sequence[Turn], sources: Sequence[Source]
+        self, question: str, history: Sequence[Turn], sources: Sequence[Source],
+        *, understanding: Understanding | None = None, retrieval: Retrieval | None = None,
     ) -> Iterator[str]:
         """Yield the answer text in pieces. ``sources`` are numbered from 1 in this order;
         cite them as [n]. With no sources, say the catalog has nothing on it."""

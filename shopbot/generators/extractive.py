@@ -25,7 +25,8 @@ from shopbot.safety import has_markup, is_instruction_like, without_embeds
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from shopbot.retrieval import Source
+    from shopbot.query import Understanding
+    from shopbot.retrieval import Retrieval, Source
 
 # Cosine similarity of the best source below which nothing in the catalog is about the
 # question, and above which it certainly is (all-MiniLM-L6-v2, measured on the labelled
@@ -163,12 +164,22 @@ class ExtractiveGenerator(Generator):
     # -- the answer -------------------------------------------------------------------------
 
     def generate(
-        self, question: str, history: Sequence[Turn], sources: Sequence[Source]
+        self, question: str, history: Sequence[Turn], sources: Sequence[Source],
+        *, understanding: Understanding | None = None, retrieval: Retrieval | None = None,
     ) -> Iterator[str]:
         from shopbot.chain import condense_by_rules
 
-        query = condense_by_rules(question, history)
-        if not self._relevant(question, query, sources):
+        query = understanding.search if understanding is not None else condense_by_rules(
+            question, history)
+        if understanding is not None and understanding.intent == "not_sold":
+            yield _not_sold(understanding)
+            return
+        if understanding is not None and understanding.lists and retrieval is not None \
+                and retrieval.total is not None and not retrieval.relaxed:
+            yield from self._listing(understanding, retrieval, list(enumerate(sources, 1)))
+            return
+        named_ids = list(understanding.products) if understanding is not None else []
+        if not named_ids and not self._relevant(question, query, sources):
             yield self._not_found(question)
             return
         numbered = list(enumerate(sources, 1))
@@ -177,6 +188,9 @@ class ExtractiveGenerator(Generator):
             yield from self._policy_answer(query, numbered)
             return
         products = _by_title_match(query, self._products(numbered))
+        if named_ids:  # the products the question names come first, in its order
+            products = sorted(products, key=lambda p: named_ids.index(p[1].id)
+                              if p[1].id in named_ids else len(named_ids))
         if not products:
             yield from self._policy_answer(query, numbered)
             return
@@ -300,6 +314,50 @@ class ExtractiveGenerator(Generator):
             if record.stock is not None:
                 line += f", {record.stock} in stock" if record.stock > 0 else ", out of stock"
             yield f"{line} [{number}]"
+
+    def _listing(self, u: Understanding, retrieval: Retrieval,
+                 numbered: list[tuple[int, Source]]) -> Iterator[str]:
+        """Every product that fits a list or superlative question, in the order asked (the
+        retrieval holds them all up to the list limit), and how many more there are."""
+        products = self._products(numbered)
+        if not products:
+            yield self._not_found(u.question)
+            return
+        c = u.constraints
+        total = retrieval.total or len(products)
+        what = _kind_phrase(u, total)
+        if c.sort:
+            number, first = products[0]
+            value = _measured(first, c)
+            said = f" ({value})" if value else ""
+            superlative = c.sort_text or ("cheapest" if c.sort == "price_asc" else
+                                          "most expensive" if c.sort == "price_desc" else "first")
+            yield (f"The {superlative} of the {total} {what} we have is the {first.title}{said}, "
+                   f"at {_price_text(first)} [{number}].")
+            if len(products) > 1:
+                yield "\n\nIn order:"
+        else:
+            yield f"We have {total} {what}" + (":" if total <= len(products) else
+                                                f"; here are the first {len(products)}:")
+        for number, record in products:
+            line = f"\n- {record.title}"
+            if record.brand:
+                line += f" by {record.brand}"
+            value = _measured(record, c) if (c.sort or c.measures) else ""
+            if value:
+                line += f", {value}"
+            if record.price is not None:
+                line += f", {_price_text(record)}"
+            available = record.product.available() if record.product is not None else None
+            if record.stock is not None:
+                line += f", {record.stock} in stock" if record.stock > 0 else ", out of stock"
+            elif available is not None:
+                line += ", in stock" if available else ", out of stock"
+            yield f"{line} [{number}]"
+        more = retrieval.more
+        if more:
+            yield (f"\n\n…and {more} more. Add a budget, a size or another detail to narrow "
+                   "the list.")
 
     def _policy_answer(self, query: str, numbered: list[tuple[int, Source]]) -> Iterator[str]:
         passages = [(n, s) for n, s in numbered if s.price is None]
@@ -435,6 +493,71 @@ def _body(source: Source) -> str:
     if text.startswith(source.title):
         text = text[len(source.title) :]
     return text
+
+
+def _not_sold(u: Understanding) -> str:
+    """"We don't sell kayaks." said plainly, with the nearest category the shop carries."""
+    thing = " ".join(u.unknown) if u.unknown else ""
+    said = f"We don't have {thing!s} in our catalog." if thing else NOT_IN_CATALOG
+    if u.unknown and u.products == [] and u.kinds == [] and len(u.unknown) == 1:
+        said = f"Sorry, we don't sell {u.unknown[0]}."
+    if u.near:
+        said += f" The closest thing we carry is {u.near}: ask me about it."
+    else:
+        said += (" I can only answer from our own product list and store policies. Try asking "
+                 "about a product type, a product name, or our shipping, returns, warranty and "
+                 "sizing.")
+    return said
+
+
+def _kind_phrase(u: Understanding, total: int) -> str:
+    """What a list holds, in the shopper's words: "rain jackets", "products"."""
+    if u.kinds:
+        noun = u.kinds[-1]
+        words = [w for w in u.words if w != noun][:2]
+        plural = noun if total == 1 else _plural(noun)
+        return " ".join([*words, plural])
+    if u.constraints.categories:
+        return f"products in {', '.join(sorted(u.constraints.categories))}"
+    return "product" if total == 1 else "products"
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def _measured(record: Source, c: Any) -> str:
+    """The attribute a list was sorted or filtered by, as the product's text writes it
+    ("1180 g", "-10 °C", "sleeps 6"); "" for price or when unknown."""
+    product = record.product
+    if product is None:
+        return ""
+    from shopbot.quantities import main_value
+
+    dimension = c.sort_dimension if c.sort else (c.measures[0].dimension if c.measures else None)
+    label = c.sort_label if c.sort else (c.measures[0].label if c.measures else ())
+    if dimension in (None, "price"):
+        return ""
+    quantities = product.measurements()
+    if dimension == "size":
+        from shopbot.vocabulary import SIZE_DIMENSIONS
+
+        dimension = next((d for d in SIZE_DIMENSIONS if any(q.dimension == d for q in quantities)),
+                         None)
+        if dimension is None:
+            return ""
+    value = main_value(quantities, dimension, label)
+    if value is None:
+        return ""
+    match = next((q for q in quantities if q.dimension == dimension and q.value == value), None)
+    if match is None or not match.raw:
+        return ""
+    label_text = " ".join(match.label[:2])
+    return f"{label_text} {match.raw}".strip() if dimension == "temperature" else match.raw
 
 
 def _product_sentence(number: int, record: Source) -> str:

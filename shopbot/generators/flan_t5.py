@@ -34,7 +34,8 @@ from shopbot.prompts import NOT_IN_CATALOG, build_compact_prompt
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from shopbot.retrieval import Source
+    from shopbot.query import Understanding
+    from shopbot.retrieval import Retrieval, Source
     from shopbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -260,7 +261,8 @@ class FlanT5Generator(Generator):
     # -- the contract --------------------------------------------------------------------
 
     def generate(
-        self, question: str, history: Sequence[Turn], sources: Sequence[Source]
+        self, question: str, history: Sequence[Turn], sources: Sequence[Source],
+        *, understanding: Understanding | None = None, retrieval: Retrieval | None = None,
     ) -> Iterator[str]:
         if not sources:
             yield NOT_IN_CATALOG

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_openai import ChatOpenAI
 
-    from shopbot.retrieval import Source
+    from shopbot.query import Understanding
+    from shopbot.retrieval import Retrieval, Source
     from shopbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ class OpenAIGenerator(Generator):
     # -- the contract --------------------------------------------------------------------
 
     def generate(
-        self, question: str, history: Sequence[Turn], sources: Sequence[Source]
+        self, question: str, history: Sequence[Turn], sources: Sequence[Source],
+        *, understanding: Understanding | None = None, retrieval: Retrieval | None = None,
     ) -> Iterator[str]:
         """Stream the model's answer. Raises GeneratorUnavailable at once when no key is
         set; GeneratorFailed while iterating, possibly after some text was yielded.

@@ -1,0 +1,444 @@
+"""Question understanding, owned once: a shopper's question (and the conversation before
+it) becomes an intent and its slots, read against the catalog's own vocabulary.
+
+Intents (``Understanding.intent``):
+
+``lookup``       a named product ("how much is the Alpine 2 tent", "alpin 2 tnet")
+``list``         every product of a kind or under constraints ("which rain jackets do you have",
+                 "tents for 4 people under $300")
+``superlative``  products of a kind ordered by an attribute ("the lightest tent", "cheapest
+                 sleeping bag", "highest capacity backpack")
+``compare``      two or more named products side by side
+``policy``       shipping, returns, warranty, sizing: passages, not products
+``not_sold``     something the catalog has no word for ("do you sell kayaks?"), or a product
+                 name it does not have ("the Camp Mug")
+``search``       anything else: a hybrid search decides
+
+Slots: the named products, the kinds of thing asked for (a title's head noun or a category:
+"tent", "hoodie"), the constraints (price bounds, brand, category, colour, size, stock,
+measured attributes with units, the sort key; shopbot.constraints), the other words a fitting
+product must have ("*rain* jackets"), and for a follow-up what it carried over.
+
+A follow-up is recognised by what it refers to, not by its first word: a pronoun or "those"
+("is it waterproof?", "which of those are blue?"), or no subject of its own ("and in blue?",
+"under $100?"). A question that names its own subject (a product, a kind, a category, a
+policy topic) starts afresh: "How much does shipping cost?" after the returns policy is about
+shipping. Remembered filters (the chat keeps them) apply to a new subject only where they make
+sense: a size only when products of the new kind come in that size, a budget only when the
+question refers to it ("in that price range"); the answer says which ones it used.
+
+Retrieval (shopbot.retrieval) and every generator read this; none re-detects intents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shopbot.constraints import Constraints, parse, remember, singular, tokens
+
+if TYPE_CHECKING:
+    from shopbot.generators.base import Turn
+
+INTENTS = ("lookup", "list", "superlative", "compare", "policy", "not_sold", "search")
+
+# Words that point back at what was said before.
+_REFERENCE = re.compile(
+    r"\b(?:it|its|it's|they|them|their|theirs|those|these|that\s+one|this\s+one|the\s+same|"
+    r"which\s+one|the\s+(?:first|second|third|last|other|cheaper|cheapest|lighter|bigger|"
+    r"smaller|warmer)\s+one|of\s+(?:those|these|them)|that\s+(?:price|range|budget|size|colou?r)|"
+    r"same\s+(?:price|range|budget|size|colou?r)|either|both)\b",
+    re.I,
+)
+# Openers that continue the conversation ("and in blue?", "what about size L?").
+_CONTINUES = re.compile(
+    r"^\s*(?:and|or|also|what\s+about|how\s+about|same|ok(?:ay)?\s+(?:and|what\s+about)|"
+    r"in|with|without|only|cheaper|bigger|smaller|lighter)\b",
+    re.I,
+)
+# A budget the shopper refers back to.
+_SAME_BUDGET = re.compile(r"\b(?:that|same|this|the\s+same)\s+(?:price|range|budget|price\s+range)\b",
+                          re.I)
+# Asking for a set of products.
+_LIST_CUE = re.compile(
+    r"\b(?:which|what\s+(?:kind|kinds|sort|sorts|types?)|what\s+\w+\s+do\s+you|options|"
+    r"show\s+me|list|any|all|some|recommend|suggest|do\s+you\s+(?:have|sell|carry|stock|offer)|"
+    r"looking\s+for|need|want)\b",
+    re.I,
+)
+# Asking about one thing ("how much is the ...", "tell me about the ...").
+_ONE_CUE = re.compile(
+    r"\b(?:how\s+much\s+(?:is|does|are)|price\s+of|cost\s+of|tell\s+me\s+about|what\s+is\s+the|"
+    r"is\s+the|does\s+the|do\s+you\s+have\s+the|the)\b",
+    re.I,
+)
+# Words of a question that say nothing about what is asked for.
+_FILLER = frozenset(
+    """a an the and or but if of to in on at by for with about from into over under as is are
+    was were be been being do does did have has had can could would should will shall may might
+    must i me my we our you your it its they them their this that these those there here what
+    which who whom whose when where why how much many more most any some all each every no not
+    only own same so than too very just also please tell know want need get got buy sell sold
+    shop store have one ones thing things item items product products catalog hi hello thanks
+    thank there show list recommend suggest looking look find carry stock offer available
+    option options cost costs price prices priced cheap cheaper good best nice like kind kinds
+    type types sort sorts anything something else other ok okay yes yeah u ur pls plz""".split()
+)
+
+
+@dataclass
+class Understanding:
+    """What a question asks: its intent and slots (see the module docstring)."""
+
+    question: str  # the shopper's own words
+    search: str  # what retrieval searches for (a follow-up: with what it refers to)
+    intent: str = "search"
+    constraints: Constraints = field(default_factory=Constraints)
+    products: list[str] = field(default_factory=list)  # ids of the products named
+    kinds: list[str] = field(default_factory=list)  # "tent", "hoodie"
+    words: list[str] = field(default_factory=list)  # other words a fitting product has
+    follow_up: bool = False
+    # Filter chips remembered from earlier turns: applied to this question, or left out
+    # because they make no sense for it.
+    remembered_used: list[str] = field(default_factory=list)
+    remembered_dropped: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # words the catalog never uses
+    near: str = ""  # for not_sold: the closest category the shop carries
+
+    @property
+    def lists(self) -> bool:
+        """Whether the answer is a list of every fitting product (list, superlative)."""
+        return self.intent in ("list", "superlative")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent, "search": self.search, "products": list(self.products),
+            "kinds": list(self.kinds), "words": list(self.words), "follow_up": self.follow_up,
+            "filters": self.constraints.chips(), "remembered_used": list(self.remembered_used),
+            "remembered_dropped": list(self.remembered_dropped), "unknown": list(self.unknown),
+            "near": self.near,
+        }
+
+
+def basic(question: str, history: Sequence[Turn] = (),
+          remembered: Constraints | None = None) -> Understanding:
+    """An understanding without a catalog (a chain over fixed sources): follow-ups by their
+    words alone, no intent."""
+    from shopbot.chain import condense_by_rules
+
+    return Understanding(question, condense_by_rules(question, history),
+                         constraints=remembered or Constraints())
+
+
+def _user_turns(history: Sequence[Turn]) -> list[str]:
+    return [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
+
+
+class QuestionReader:
+    """Reads questions against one catalog snapshot (shopbot.catalog_index)."""
+
+    def __init__(self, snap: Any) -> None:
+        self.snap = snap
+
+    # -- what a piece of text names ---------------------------------------------------------
+
+    def named(self, text: str, rest: str | None = None) -> list[str]:
+        """Ids of the products ``text`` names: SKUs and titles as spelt, else one product a
+        (misspelt) name phrase of ``rest`` (the text without its filters) resolves to."""
+        snap = self.snap
+        found = list(dict.fromkeys([*snap._titles.skus_in(text), *snap.named_products(text)]))
+        if found:
+            return found
+        phrase = _name_phrase(text if rest is None else rest)
+        if not phrase or self._plural_kind(phrase, list(snap.kind_words)):
+            return []
+        words = phrase.split()
+        for end in range(len(words), 0, -1):  # "stormline jacket waterproof": its start
+            part = " ".join(words[:end])
+            pid = snap._titles.resolve(part)
+            position = snap.records.get(pid) if pid is not None else None
+            product = snap.chunks[position].product if position is not None else None
+            if product is not None and not self._only_kind_words(part, pid) \
+                    and _spells(part, product.title):
+                return [pid]
+        return []
+
+    def _only_kind_words(self, phrase: str, pid: str) -> bool:
+        """Whether a phrase resolved to ``pid`` only through words that name its kind."""
+        words = {w for w in tokens(phrase) if w not in _FILLER}
+        generic = set(self.snap.kind_words) | self._category_words
+        return bool(words) and words <= generic
+
+    @property
+    def _category_words(self) -> set[str]:
+        found = self.__dict__.get("_category_word_set")
+        if found is None:
+            found = self.__dict__["_category_word_set"] = {
+                w for name in self.snap.facets.categories for w in tokens(name)}
+        return found
+
+    def kinds(self, text: str) -> list[str]:
+        """The kinds of thing ``text`` asks for: words that are a product's head noun or name
+        a category of things, the last of a compound ("tent footprint": footprint)."""
+        words = tokens(text)
+        kinds = self.snap.kind_words
+        found = []
+        for i, word in enumerate(words):
+            if word in kinds and not (i + 1 < len(words) and words[i + 1] in kinds):
+                found.append(word)
+        return list(dict.fromkeys(found))
+
+    def policy_topic(self, text: str) -> bool:
+        """Whether ``text``'s words are found in the shop's passages (policies, FAQ) and
+        name no product kind: "shipping", "returns", "warranty"."""
+        return bool(self._passage_words(text))
+
+    def _passage_words(self, text: str) -> set[str]:
+        """Words of ``text`` that the shop's passages use far more than its products do
+        ("shipping", "returns", "warranty"): what policies are about."""
+        from shopbot.catalog_index import keyword_tokens
+
+        passages, products = self.snap.document_frequencies()
+        n_passages = max(1, passages.get("", 0))
+        n_products = max(1, products.get("", 0))
+        found = set()
+        for word in keyword_tokens(text):
+            if word in _FILLER or len(word) < 3:
+                continue
+            in_passages = passages.get(word, 0) / n_passages
+            in_products = products.get(word, 0) / n_products
+            if passages.get(word, 0) >= 2 and in_passages > 4 * in_products:
+                found.add(word)
+        return found
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Content words of ``text`` (as written) that no product or passage uses."""
+        from shopbot.catalog_index import keyword_tokens
+
+        vocab = self.snap._vocab if self.snap._bm25 is not None else {}
+        out = []
+        for word in re.findall(r"[^\W\d_][\w'-]*", text):
+            keys = [k for k in keyword_tokens(word) if k not in _FILLER and len(k) > 2]
+            if keys and word.lower() not in _FILLER and not any(k in vocab for k in keys):
+                out.append(word)
+        return list(dict.fromkeys(out))
+
+    # -- the whole question -----------------------------------------------------------------
+
+    def understand(self, question: str, history: Sequence[Turn] = (),
+                   remembered: Constraints | None = None) -> Understanding:
+        snap = self.snap
+        question = question.strip()
+        turns = _user_turns(history)
+        names = snap.name_spans(question)
+        own = parse(question, snap.facets, names=names)
+        products = self.named(question, own.text)
+        kinds = self.kinds(own.text) if not products else []
+        topic = not products and self.policy_topic(question)
+        has_subject = bool(products or kinds or own.categories or topic)
+        refers = bool(_REFERENCE.search(question))
+        follow_up = bool(turns) and (
+            (refers and not products) or (not has_subject)
+            or (bool(_CONTINUES.match(question)) and not topic and not own.categories
+                and not kinds)
+        )
+        context = _context(turns) if follow_up else ""
+        search = f"{context} — {question}" if context else question
+        if follow_up and context:
+            before = parse(context, snap.facets, names=snap.name_spans(context))
+            if not products:
+                products = self.named(context, before.text)
+            if not own.categories and not kinds:
+                own.categories, own.category_paths = before.categories, before.category_paths
+                kinds = self.kinds(before.text) if not products else []
+            own.text = f"{before.text} {own.text}".strip()
+        constraints, used, dropped = self._with_remembered(
+            own, remembered, follow_up, kinds, bool(_SAME_BUDGET.search(question))
+        )
+        understanding = Understanding(
+            question=question, search=search, constraints=constraints, products=products,
+            kinds=kinds, follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
+        )
+        understanding.words = self._must_have(constraints.text, kinds, products)
+        understanding.intent = self._intent(understanding, question, topic)
+        if understanding.intent == "not_sold" and not understanding.unknown:
+            understanding.unknown = self.unknown_words(question) or self._unsold_words(question)
+        return understanding
+
+    def _with_remembered(
+        self, own: Constraints, remembered: Constraints | None, follow_up: bool,
+        kinds: list[str], same_budget: bool,
+    ) -> tuple[Constraints, list[str], list[str]]:
+        """The question's constraints plus the remembered ones that make sense for it."""
+        if not remembered:
+            return own, [], []
+        kept = Constraints.from_dict(remembered.to_dict())
+        if not follow_up:
+            # A new subject: a colour, a brand and measured bounds were about the old one;
+            # a budget only when referred to; a size only where the new kind has it.
+            kept.colours, kept.brands, kept.measures = set(), set(), []
+            if not same_budget:
+                kept.price_min = kept.price_max = None
+            if kept.sizes and not self._offered_sizes(own, kinds, kept.sizes):
+                kept.sizes = set()
+        elif kept.sizes and (kinds or own.categories) and not self._offered_sizes(
+                own, kinds, kept.sizes):
+            kept.sizes = set()
+        merged = remember(kept, own)
+        before = set(remembered.chips())
+        own_chips = set(own.chips())
+        after = set(merged.chips())
+        used = [c for c in remembered.chips() if c in after and c not in own_chips]
+        dropped = [c for c in remembered.chips() if c not in after and c in before]
+        return merged, used, dropped
+
+    def _offered_sizes(self, own: Constraints, kinds: list[str], sizes: set[str]) -> bool:
+        """Whether products of the asked kind (or category) come in one of ``sizes``."""
+        import numpy as np
+
+        snap = self.snap
+        pool = snap.kind_mask(kinds) if kinds else snap.is_product.copy()
+        if own.categories:
+            pool &= snap.record_mask(Constraints(categories=set(own.categories),
+                                                 category_paths=set(own.category_paths)))
+        probe = Constraints(sizes=set(sizes))
+        return any(snap.fits(int(i), probe) for i in np.flatnonzero(pool)[:400])
+
+    def _must_have(self, text: str, kinds: list[str], products: list[str]) -> list[str]:
+        """The other words of a list question a fitting product must have ("rain" of "rain
+        jackets"), as the keyword index spells them; only words the catalog uses."""
+        if products:
+            return []
+        from shopbot.catalog_index import keyword_tokens
+
+        vocab = self.snap.product_vocabulary
+        skip = set(kinds) | _FILLER
+        return [w for w in dict.fromkeys(keyword_tokens(text))
+                if w not in skip and w in vocab and not w.isdigit() and len(w) > 2]
+
+    def _intent(self, u: Understanding, question: str, topic: bool) -> str:
+        c = u.constraints
+        if len(u.products) > 1 and _COMPARE.search(question):
+            return "compare"
+        if u.products:
+            return "lookup"
+        if u.kinds and u.words and not u.follow_up and _THE_ONE.search(question) \
+                and not self._plural_kind(question, u.kinds):
+            # "how much is the Camp Mug": one product by a name no product of that kind has.
+            name = " ".join(w for w in _before_kind(u.constraints.text, u.kinds).split()
+                            if not self.snap.facets.lookup([w]))
+            titles = (self.snap.chunks[int(i)].product for i in self._kind_positions(u.kinds))
+            if name and not any(_spells(name, p.title) for p in titles if p is not None):
+                u.unknown = [f"{name} {u.kinds[0]}".strip()]
+                return "not_sold"
+        if topic and not _LIST_CUE.search(question) and not c.sort:
+            return "policy"  # "what's your warranty on stoves?"
+        if c.sort and (u.kinds or c.categories or c.filters):
+            return "superlative"
+        listing = (self._plural_kind(question, u.kinds) or bool(_LIST_CUE.search(question))
+                   or bool(c.measures) or c.price_min is not None or c.price_max is not None)
+        if (u.kinds or c.categories) and listing:
+            return "list"
+        if topic:
+            return "policy"
+        if not u.kinds and not c.categories and not u.follow_up:
+            if self.unknown_words(question) and not self._known_content(question):
+                return "not_sold"
+            if _SELL_CUE.search(question) and self._unsold_words(question):
+                return "not_sold"
+        return "search"
+
+    def _plural_kind(self, question: str, kinds: list[str]) -> bool:
+        """Whether the question names a kind in the plural ("tents", "hoodies")."""
+        return any(singular(w) in kinds and singular(w) != w
+                   for w in re.findall(r"[a-z]+", question.lower()))
+
+    def _kind_positions(self, kinds: list[str]):
+        import numpy as np
+
+        return np.flatnonzero(self.snap.kind_mask(kinds))
+
+    def _unsold_words(self, question: str) -> list[str]:
+        """Nouns asked for that no product's title, category or tags use ("kayaks" in a shop
+        whose sandal is "for kayak trips"): things the shop does not sell."""
+        from shopbot.catalog_index import keyword_tokens
+
+        rest = _SELL_CUE.sub(" ", question)
+        out = []
+        for word in re.findall(r"[^\W\d_][\w'-]*", rest):
+            keys = [k for k in keyword_tokens(word) if k not in _FILLER and len(k) > 2]
+            if keys and word.lower() not in _FILLER and not any(
+                    k in self.snap.name_words for k in keys):
+                out.append(word)
+        return out
+
+    def _known_content(self, question: str) -> bool:
+        """Whether the question has a content word the catalog's products or passages use."""
+        from shopbot.catalog_index import keyword_tokens
+
+        vocab = self.snap._vocab if self.snap._bm25 is not None else {}
+        return any(w in vocab for w in keyword_tokens(question)
+                   if w not in _FILLER and len(w) > 2 and not w.isdigit())
+
+
+_THE_ONE = re.compile(r"\bthe\b", re.I)
+_SELL_CUE = re.compile(r"\b(?:do|does|can)\s+(?:you|i|we)\s+(?:sell|have|carry|stock|offer|buy|get)"
+                       r"\b|\bany\b", re.I)
+_COMPARE = re.compile(r"\b(?:compare|comparison|vs\.?|versus|or|and|differen\w*|better|"
+                      r"cheaper|lighter|heavier|warmer|bigger|which)\b", re.I)
+# The words of a question that may spell a product's name: after "the", "is", "of"...
+_NAME_LEAD = re.compile(
+    r"^.*?\b(?:the|of|is|about|for|does|do\s+you\s+have|price\s+on|price\s+of)\s+", re.I
+)
+
+
+def _before_kind(text: str, kinds: list[str]) -> str:
+    """The words between "the" and the kind noun: the name in "how much is the Camp Mug"."""
+    words = re.findall(r"[\w'-]+", text.lower())
+    for i, word in enumerate(words):
+        if singular(word) in kinds:
+            start = max((j for j in range(i) if words[j] == "the"), default=None)
+            if start is None:
+                return ""
+            return " ".join(w for w in words[start + 1:i] if w not in _FILLER)
+    return ""
+
+
+def _spells(phrase: str, title: str) -> bool:
+    """Whether every word of ``phrase`` is a word of ``title``, or one typo away from one
+    ("alpin 2 tnet" spells "Alpine 2 Tent"; "wash down jacket" does not spell "Ember Down
+    Jacket")."""
+    from rapidfuzz.distance import OSA
+
+    title_words = set(tokens(title))
+    for word in tokens(phrase):
+        if word in _FILLER or word in title_words:
+            continue
+        limit = 2 if len(word) >= 7 else 1 if len(word) >= 4 else 0
+        if not limit or not any(OSA.distance(word, t) <= limit for t in title_words):
+            return False
+    return True
+
+
+def _name_phrase(text: str) -> str:
+    """The part of a question that may be a product's name ("alpin 2 tnet" of "how much is
+    the alpin 2 tnet"): the words after its lead-in, without the filler."""
+    rest = _NAME_LEAD.sub("", text, count=1)
+    words = [w for w in re.findall(r"[\w'-]+", rest) if w.lower() not in _FILLER]
+    return " ".join(words[:6])
+
+
+def _context(turns: list[str]) -> str:
+    """The earlier turns a follow-up refers to: back to the last one with a subject of its
+    own (as condense_by_rules joins them)."""
+    context: list[str] = []
+    for earlier in reversed(turns):
+        context.insert(0, earlier)
+        if not (_REFERENCE.search(earlier) or _CONTINUES.match(earlier)) or len(context) == 2:
+            break
+    return " — ".join(context)
+
+
+__all__ = ["INTENTS", "QuestionReader", "Understanding", "basic", "singular"]
