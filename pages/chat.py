@@ -107,7 +107,7 @@ if prompt:
         text = st.write_stream(answer_stream(stream, stream.sources))
         answer = stream.complete()
         if answer.constraints is not None:
-            state.filters = answer.constraints.remembered().to_dict()
+            state.filters = answer.remember.to_dict()
         message = {
             "role": "assistant",
             "content": answer.text or str(text),

@@ -66,6 +66,15 @@ class Answer:
         return self.retrieval.constraints if self.retrieval else None
 
     @property
+    def remember(self) -> Constraints | None:
+        """The filters the chat keeps for the next question: this question's own and every
+        earlier one the shopper has not removed (also those this question left out because
+        they made no sense for it: a boot size stays for the next boot question)."""
+        if self.understanding is not None and self.understanding.remember is not None:
+            return self.understanding.remember
+        return self.constraints.remembered() if self.constraints is not None else None
+
+    @property
     def understanding(self) -> Understanding | None:
         """What the question was read as (intent and slots), when a catalog read it."""
         return self.retrieval.understanding if self.retrieval else None

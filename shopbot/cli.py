@@ -490,7 +490,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         _print_extras(answer)
         _print_sources(stream.sources)
         if answer.constraints is not None:
-            filters = answer.constraints.remembered()
+            filters = answer.remember
         if filters:
             print(f"(filters: {', '.join(filters.chips())})")
         history += [Turn("user", question), Turn("assistant", answer.text)]

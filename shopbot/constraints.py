@@ -368,7 +368,8 @@ class Constraints:
 
     def to_where(self) -> dict[str, Any]:
         """A Chroma ``where`` on product metadata. Colour and size live in the chunk text,
-        so they are not in it: post-filter with ``matches``."""
+        and measured attributes in the product's description, so they are not in it:
+        post-filter with ``matches``."""
         conditions: list[dict[str, Any]] = [{"kind": "product"}]
         if self.price_min is not None:
             conditions.append({"price_max": {"$gte": float(self.price_min)}})
@@ -929,16 +930,14 @@ def _parse_measures(question: str, found: Constraints, spans: list[tuple[int, in
                 high = q.value
             else:
                 low = q.value
-        elif q.dimension == "people":
+        elif q.dimension == "people" and not q.raw.lower().startswith("sleeps"):
             low = high = q.value  # "a 2-person tent", "4 person": that many
-        elif q.dimension in LOWER_IS_MORE:
-            high = q.value
-        else:
-            low, high = q.value - abs(q.value) * 0.15, q.value + abs(q.value) * 0.15
         if (m := _OR_MORE.match(after)) is not None:
             low, high, end = q.value, None, q.end + m.end()
         elif (m := _OR_LESS.match(after)) is not None:
             low, high, end = None, q.value, q.end + m.end()
+        if low is None and high is None:
+            continue  # a bare "2.5L" or "900 lumens" is part of a name or a fact, not a bound
         label = tuple(w for w in q.label if dimension_of_word(w) is None and w not in _BOUND_WORDS)
         text = " ".join(question[start:end].split())
         found.measures = [m for m in found.measures if m.dimension != q.dimension]

@@ -648,7 +648,7 @@ def run_eval(
             latency = time.perf_counter() - started
             history += [Turn("user", turn), Turn("assistant", answer.text)]
             if answer.constraints is not None:
-                remembered = Constraints.from_dict(answer.constraints.remembered().to_dict())
+                remembered = Constraints.from_dict(answer.remember.to_dict())
             if check is not None:
                 turn_rows.append(_score(check, answer, titles, products, k, latency))
         if q.kind == "conversation" or len(turn_rows) > 1:

@@ -106,6 +106,10 @@ class Understanding:
     remembered_dropped: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # words the catalog never uses
     near: str = ""  # for not_sold: the closest category the shop carries
+    asked_for: str = ""  # for not_sold: the thing or name asked for, as the shopper wrote it
+    # The filters to remember for the next turn: every remembered one (applied or not, the
+    # shopper did not remove it) with this question's own.
+    remember: Constraints | None = None
 
     @property
     def lists(self) -> bool:
@@ -157,6 +161,9 @@ class QuestionReader:
         words = phrase.split()
         for end in range(len(words), 0, -1):  # "stormline jacket waterproof": its start
             part = " ".join(words[:end])
+            if end == 1 and (words[0].lower() in snap.passage_vocabulary
+                             or len(words[0]) < 4):
+                break  # one everyday word ("long") names no product
             pid = snap._titles.resolve(part)
             position = snap.records.get(pid) if pid is not None else None
             product = snap.chunks[position].product if position is not None else None
@@ -254,17 +261,22 @@ class QuestionReader:
                 own.categories, own.category_paths = before.categories, before.category_paths
                 kinds = self.kinds(before.text) if not products else []
             own.text = f"{before.text} {own.text}".strip()
+        keep = remember(remembered, own).remembered() if remembered else own.remembered()
         constraints, used, dropped = self._with_remembered(
             own, remembered, follow_up, kinds, bool(_SAME_BUDGET.search(question))
         )
         understanding = Understanding(
             question=question, search=search, constraints=constraints, products=products,
             kinds=kinds, follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
+            remember=keep,
         )
         understanding.words = self._must_have(constraints.text, kinds, products)
         understanding.intent = self._intent(understanding, question, topic)
-        if understanding.intent == "not_sold" and not understanding.unknown:
-            understanding.unknown = self.unknown_words(question) or self._unsold_words(question)
+        if understanding.intent == "not_sold":
+            if not understanding.unknown:
+                understanding.unknown = (self.unknown_words(question)
+                                         or self._unsold_words(question))
+            understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
 
     def _with_remembered(
@@ -392,6 +404,15 @@ _COMPARE = re.compile(r"\b(?:compare|comparison|vs\.?|versus|or|and|differen\w*|
 _NAME_LEAD = re.compile(
     r"^.*?\b(?:the|of|is|about|for|does|do\s+you\s+have|price\s+on|price\s+of)\s+", re.I
 )
+
+
+def _as_written(question: str, phrase: str) -> str:
+    """``phrase`` with the letter case the shopper wrote it in ("Camp Mug")."""
+    if not phrase:
+        return ""
+    pattern = r"\W+".join(re.escape(w) for w in phrase.split())
+    found = re.search(pattern, question, re.I)
+    return found.group(0) if found else phrase
 
 
 def _before_kind(text: str, kinds: list[str]) -> str:

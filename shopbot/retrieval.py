@@ -251,6 +251,14 @@ class Retriever:
         if not question:
             return Retrieval(question, [], remembered or Constraints())
         snap = self.index.snapshot()
+        if understanding is None and use_constraints and asked is None:
+            # A question on its own (search, the CLI, a bench): read it here; ``remembered``
+            # filters are applied as given.
+            from shopbot.constraints import remember
+
+            understanding = snap.reader().understand(question)
+            if remembered:
+                understanding.constraints = remember(remembered, understanding.constraints)
         if understanding is not None and use_constraints:
             constraints = understanding.constraints
         else:
@@ -273,7 +281,7 @@ class Retriever:
         comparison = comparison_for_question(self.store, question)
         compared = [p["id"] for p in comparison.products] if comparison else []
         named = _named(snap, question, first=compared)
-        if understanding is not None and understanding.products:
+        if understanding is not None and understanding.products and not compared:
             # The products the question names (a misspelt name too: "alpin 2 tnet"), first.
             ids = [snap.chunks[p].id for p in (snap.records.get(pid) for pid in
                                                  understanding.products) if p is not None]
@@ -346,7 +354,9 @@ class Retriever:
             values = snap.measure(m.dimension, m.label)
             anchor = m.low if m.low is not None else m.high
             order = sorted(order, key=lambda i: (abs(values[i] - anchor), snap.price[i]))
-        ranked = [(snap.chunks[i].id, None) for i in order]
+        ids = [snap.chunks[i].id for i in order[:limit]]
+        similarity = self._similarities(vector, ids)
+        ranked = [(chunk_id, similarity.get(chunk_id)) for chunk_id in ids]
         sources = self._slots(snap, ranked, limit, c)
         sources = [s for s in sources if s.kind == "product" or s.product is not None]
         return Retrieval(question, sources, c, total=len(order), understanding=u)

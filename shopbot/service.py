@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from shopbot.chain import ShopAssistant
+    from shopbot.generators.base import Generator
     from shopbot.ingest import DeleteResult, IngestResult
     from shopbot.ingest.queue import IngestQueue
     from shopbot.constraints import Constraints
@@ -296,6 +297,12 @@ class CatalogService:
         from shopbot.generators import create_generator
 
         backend = create_generator(self.settings, generator, embeddings=self.embeddings)
+        return self.assistant_for(backend)
+
+    def assistant_for(self, backend: Generator) -> ShopAssistant:
+        """The RAG chain over this catalog with an already built generator."""
+        from shopbot.chain import ShopAssistant
+
         return ShopAssistant(
             lambda q, remembered=None, asked=None, understanding=None: self.retrieve(
                 q, remembered=remembered, asked=asked, understanding=understanding

@@ -241,15 +241,7 @@ class ModelHub:
         with self._lock:
             assistant = self._assistants.get(name)
         if assistant is None:
-            from shopbot.chain import ShopAssistant
-
-            generator = self._generator(name)
-            assistant = ShopAssistant(
-                lambda q, remembered=None, asked=None: self.service.retrieve(
-                    q, remembered=remembered, asked=asked
-                ),
-                generator,
-            )
+            assistant = self.service.assistant_for(self._generator(name))
             with self._lock:
                 assistant = self._assistants.setdefault(name, assistant)
         stream = assistant.stream(question, history)

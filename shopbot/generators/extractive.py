@@ -496,18 +496,18 @@ def _body(source: Source) -> str:
 
 
 def _not_sold(u: Understanding) -> str:
-    """"We don't sell kayaks." said plainly, with the nearest category the shop carries."""
-    thing = " ".join(u.unknown) if u.unknown else ""
-    said = f"We don't have {thing!s} in our catalog." if thing else NOT_IN_CATALOG
-    if u.unknown and u.products == [] and u.kinds == [] and len(u.unknown) == 1:
-        said = f"Sorry, we don't sell {u.unknown[0]}."
+    """Said plainly: not in the catalog, what was asked for, and the nearest category the
+    shop carries (no product is offered as the one asked for)."""
+    said = NOT_IN_CATALOG
+    if u.asked_for and u.kinds:
+        said += f" We don't have a product called “{u.asked_for}”."
+    elif u.asked_for and len(u.unknown) <= 2:
+        said += f" We don't sell {u.asked_for}."
     if u.near:
-        said += f" The closest thing we carry is {u.near}: ask me about it."
-    else:
-        said += (" I can only answer from our own product list and store policies. Try asking "
-                 "about a product type, a product name, or our shipping, returns, warranty and "
-                 "sizing.")
-    return said
+        return said + f" The closest category we carry is {u.near}: ask me about it."
+    return said + (" I can only answer from our own product list and store policies. Try "
+                   "asking about a product type, a product name, or our shipping, returns, "
+                   "warranty and sizing.")
 
 
 def _kind_phrase(u: Understanding, total: int) -> str:
