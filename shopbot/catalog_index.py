@@ -468,7 +468,7 @@ class _Snapshot:
         """Product records that are one of ``kinds`` (singular nouns: "tent", "hoodie")."""
         import numpy as np
 
-        wanted = set(kinds)
+        wanted = {kind_key(k) for k in kinds}
         return np.array([bool(wanted & k) for k in self.kinds], dtype=bool) & self.is_product
 
     def fits(self, position: int, constraints: Constraints) -> bool:
@@ -495,6 +495,24 @@ class _Snapshot:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]
+
+    @cached_property
+    def name_token_sets(self) -> list[frozenset[str]]:
+        """Each product record's words of its title, categories and tags (what it is called),
+        as keyword tokens; empty for other chunks."""
+        out = []
+        for i, chunk in enumerate(self.chunks):
+            product = chunk.product if self.is_product[i] else None
+            text = " ".join([product.title, *product.categories, *product.tags]) if product else ""
+            out.append(frozenset(keyword_tokens(text)))
+        return out
+
+    def called_all(self, words: Sequence[str], positions: Sequence[int]) -> list[int]:
+        """The positions whose product is called by every one of ``words`` (title, category,
+        tags): "rain" of "rain jackets", "duffel" of "duffel bags"."""
+        wanted = set(words)
+        sets = self.name_token_sets
+        return [i for i in positions if wanted <= sets[i]]
 
     def containing_all(self, words: Sequence[str], positions: Sequence[int]) -> list[int]:
         """The positions whose chunk has every one of ``words``."""
@@ -534,7 +552,14 @@ class _Column:
 
 # Category names too broad to say what a product is ("Jackets & Apparel" holds rain pants).
 _BROAD = frozenset({"apparel", "accessory", "accessories", "gear", "equipment", "essential",
-                    "other", "misc", "clothing", "new", "sale", "collection", "product", "more"})
+                    "other", "misc", "clothing", "new", "sale", "collection", "product", "more",
+                    "category", "categories", "friendly", "arrival", "default", "all", "shop"})
+
+
+def kind_key(word: str) -> str:
+    """A kind noun as kinds are compared: singular, "hoodies" and "hoodie" alike."""
+    word = singular(word.lower())
+    return word[:-2] + "y" if word.endswith("ie") and len(word) > 4 else word
 
 
 def title_head(title: str) -> str:
@@ -542,26 +567,46 @@ def title_head(title: str) -> str:
     Percolator 1.2 L" -> "percolator", "Atomic Tee (V-neck)" -> "tee"."""
     text = re.sub(r"\([^)]*\)", " ", title or "")
     words = [w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 2]
-    return singular(words[-1]) if words else ""
+    return kind_key(words[-1]) if words else ""
 
 
 def product_kinds(product: Product) -> frozenset[str]:
-    """What kind of thing a product is: its title's head noun, and the things its leaf
-    category names when that category names things of one sort ("Backpacking Tents",
-    "Hoodies & Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories")."""
+    """What kind of thing a product is: its title's head noun, and the things its category
+    names when that category names things of one sort ("Backpacking Tents", "Hoodies &
+    Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories"). A category inherits its
+    parent's kind when it is a sort of it by name ("Daypacks" under "Backpacks": packs),
+    not when it is something else filed there ("Shelters & Tarps" under "Tents")."""
     kinds = {title_head(product.title)} - {""}
     for path in product.categories[:3]:
         parts = [p for p in re.split(r"\s*(?:>|/|\|)\s*", path) if p.strip()]
         while parts and not _names_things(parts[-1]):
             parts.pop()  # "Sleeping Bags > Down": the bags
-        if not parts:
-            continue
-        sides = [s for s in re.split(r"\s*(?:&|,|\band\b|\+)\s*", parts[-1].lower()) if s]
-        heads = [singular(re.findall(r"[^\W\d_]+", side)[-1]) for side in sides
-                 if re.findall(r"[^\W\d_]+", side)]
-        if heads and not any(h in _BROAD for h in heads):
-            kinds.update(h for h, side in zip(heads, sides) if _names_things(side))
+        below: list[str] = []
+        for part in reversed(parts):
+            heads = _category_heads(part)
+            if heads is None:
+                break  # a broad category ("Accessories", "Jackets & Apparel"): no kind
+            if below and not any(_same_stem(h, b) for h in heads for b in below):
+                break
+            kinds.update(heads)
+            below = heads
     return frozenset(kinds)
+
+
+def _category_heads(name: str) -> list[str] | None:
+    """The singular head nouns of a category's sides that name things ("Hoodies &
+    Sweatshirts" -> hoodie, sweatshirt); None for a broad one."""
+    sides = [s for s in re.split(r"\s*(?:&|,|\band\b|\+)\s*", name.lower()) if s]
+    heads = [(kind_key(re.findall(r"[^\W\d_]+", side)[-1]), side) for side in sides
+             if re.findall(r"[^\W\d_]+", side)]
+    if not heads or any(h in _BROAD for h, _ in heads):
+        return None
+    return [h for h, side in heads if _names_things(side)]
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """"daypack" and "backpack" end alike (packs); "tarp" and "tent" do not."""
+    return a[-4:] == b[-4:] if min(len(a), len(b)) >= 4 else a == b
 
 
 def _names_things(name: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopbot.vocabulary import (
-    AMBIGUOUS_UNITS, CURRENCY_SLANG, CURRENCY_SYMBOLS, CURRENCY_WORDS, LOWER_IS_MORE,
+    AMBIGUOUS_UNITS, COMPARATIVES, CURRENCY_SLANG, CURRENCY_SYMBOLS, CURRENCY_WORDS, LOWER_IS_MORE,
     SUPERLATIVES, UNITS, alternatives, currency_of, dimension_of_word, format_budget, same_word,
 )
 
@@ -208,9 +208,13 @@ class Facets:
         index: dict[str, tuple[str, str]] = {}
         for brand in self.brands:
             index[norm(brand)] = ("brand", brand)
-        for name in self.categories:
+        also: dict[str, set[str]] = {}
+        for name in sorted(self.categories):
             for phrase in self._category_phrases(name):
                 index.setdefault(phrase, ("category", name))
+                also.setdefault(phrase, set()).add(name)
+        # "tanks" names both "Tanks" (men's) and "Bras & Tanks" (women's).
+        self.category_alternatives = {p: names for p, names in also.items() if len(names) > 1}
         for path, parts in self.category_paths.items():
             # "Down" and "Synthetic" are adjectives alone; "down sleeping bag" is a category.
             for parent, child in zip(parts, parts[1:]):
@@ -699,7 +703,7 @@ _COLOUR_CONTEXT = re.compile(r"\b(?:in|colou?r(?:ed)?|shade)\b", re.I)
 _QUICK = re.compile(
     r"[$€£\d]|under|below|less|cheap|expensive|pric|budget|stock|avail|sold|size|small|"
     r"medium|large|afford|most|least|lowest|highest|max|min|top|ship|hand|\bxs\b|\bxl\b|"
-    r"est\b|spacious|compact|powerful|"
+    r"est\b|er\b|spacious|compact|powerful|"
     r"\b(?:in|an?)\s+[sml]\b",
     re.I,
 )
@@ -845,7 +849,7 @@ def _parse_sort(question: str, found: Constraints, spans: list[tuple[int, int]])
 # "lightest", "warmest", "biggest" (shopbot.vocabulary.SUPERLATIVES), and "the highest
 # capacity", "most lumens", "lowest limit rating": a superlative of a measured attribute.
 _SUPERLATIVE = re.compile(
-    rf"\b(?P<word>{alternatives(SUPERLATIVES)})\b"
+    rf"\b(?P<word>{alternatives(SUPERLATIVES)}|{alternatives(COMPARATIVES)}(?!\s+than))\b"
     r"|\b(?P<dir>highest|most|max(?:imum)?|greatest|lowest|least|min(?:imum)?|fewest)"
     r"\s+(?P<what>(?:[a-z]+\s+){0,2}[a-z]+)\b",
     re.I,
@@ -858,7 +862,8 @@ def _measured_sort(question: str):
     attribute in ``question``, or None."""
     for m in _SUPERLATIVE.finditer(question):
         if m.group("word"):
-            dimension, descending = SUPERLATIVES[" ".join(m.group("word").lower().split())]
+            word = " ".join(m.group("word").lower().split())
+            dimension, descending = SUPERLATIVES.get(word) or COMPARATIVES[word]
             return m, dimension, descending, ()
         words = m.group("what").lower().split()
         for end in range(len(words), 0, -1):
@@ -903,8 +908,10 @@ _MEASURE_LOWER = re.compile(rf"(?:{_LOWER}|bigger\s+than|larger\s+than|longer\s+
 _MEASURE_AROUND = re.compile(rf"(?:{_AROUND})\s*:?\s*$", re.I)
 _MEASURE_FOR = re.compile(r"(?:\bfor|\brated\s+(?:to|for|at)|\bdown\s+to|\bgood\s+(?:to|for)|"
                           r"\bsleeps|\bfits|\bholds)\s+(?:up\s+to\s+)?$", re.I)
-_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|over|above|bigger|larger)|\+|and\s+up)\b", re.I)
-_OR_LESS = re.compile(r"^\s*(?:or\s+(?:less|under|below|lighter|smaller)|max(?:imum)?)\b", re.I)
+_OR_MORE = re.compile(r"^\s*(?:or\s+(?:more|over|above|bigger|larger|higher|warmer|brighter|"
+                      r"longer)|\+|and\s+(?:up|over|above))(?!\w)", re.I)
+_OR_LESS = re.compile(r"^\s*(?:or\s+(?:less|under|below|lighter|smaller|lower|colder|cooler|"
+                      r"shorter)|max(?:imum)?|and\s+(?:under|below|less))(?!\w)", re.I)
 
 
 def _parse_measures(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:
@@ -991,7 +998,8 @@ def _parse_facets(question: str, facets: Facets, found: Constraints,
                 continue
             found.brands.add(value)
         elif kind == "category":
-            found.categories.add(value)
+            phrase = " ".join(toks[start:end])
+            found.categories.update(facets.category_alternatives.get(phrase, {value}))
         elif kind == "colour":
             if following in _NOT_A_COLOUR_AFTER:
                 continue

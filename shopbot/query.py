@@ -52,6 +52,8 @@ _REFERENCE = re.compile(
     r"same\s+(?:price|range|budget|size|colou?r)|either|both)\b",
     re.I,
 )
+# "it", "that one": one thing said before.
+_ONE_REFERENCE = re.compile(r"\b(?:it|its|it's|that\s+one|this\s+one)\b", re.I)
 # Openers that continue the conversation ("and in blue?", "what about size L?").
 _CONTINUES = re.compile(
     r"^\s*(?:and|or|also|what\s+about|how\s+about|same|ok(?:ay)?\s+(?:and|what\s+about)|"
@@ -99,6 +101,7 @@ class Understanding:
     products: list[str] = field(default_factory=list)  # ids of the products named
     kinds: list[str] = field(default_factory=list)  # "tent", "hoodie"
     words: list[str] = field(default_factory=list)  # other words a fitting product has
+    exclude: list[str] = field(default_factory=list)  # "not the kids one": words it has not
     follow_up: bool = False
     # Filter chips remembered from earlier turns: applied to this question, or left out
     # because they make no sense for it.
@@ -119,7 +122,8 @@ class Understanding:
     def to_dict(self) -> dict[str, Any]:
         return {
             "intent": self.intent, "search": self.search, "products": list(self.products),
-            "kinds": list(self.kinds), "words": list(self.words), "follow_up": self.follow_up,
+            "kinds": list(self.kinds), "words": list(self.words), "exclude": list(self.exclude),
+            "follow_up": self.follow_up,
             "filters": self.constraints.chips(), "remembered_used": list(self.remembered_used),
             "remembered_dropped": list(self.remembered_dropped), "unknown": list(self.unknown),
             "near": self.near,
@@ -158,6 +162,9 @@ class QuestionReader:
         phrase = _name_phrase(text if rest is None else rest)
         if not phrase or self._plural_kind(phrase, list(snap.kind_words)):
             return []
+        if re.search(rf"\b(?:a|an|any|some|another)\s+{re.escape(phrase.split()[0])}\b",
+                     text, re.I):
+            return []  # "need a sports bra": any one, not the Celeste Sports Bra
         words = phrase.split()
         for end in range(len(words), 0, -1):  # "stormline jacket waterproof": its start
             part = " ".join(words[:end])
@@ -189,7 +196,9 @@ class QuestionReader:
     def kinds(self, text: str) -> list[str]:
         """The kinds of thing ``text`` asks for: words that are a product's head noun or name
         a category of things, the last of a compound ("tent footprint": footprint)."""
-        words = tokens(text)
+        from shopbot.catalog_index import kind_key
+
+        words = [kind_key(w) for w in tokens(text)]
         kinds = self.snap.kind_words
         found = []
         for i, word in enumerate(words):
@@ -251,7 +260,11 @@ class QuestionReader:
             or (bool(_CONTINUES.match(question)) and not topic and not own.categories
                 and not kinds)
         )
-        context = _context(turns) if follow_up else ""
+        if follow_up and not products and not own.sort and (
+                own.colours or own.sizes or _ONE_REFERENCE.search(question)):
+            # "in black size 34?", "how heavy is it?": the product the last answer was about.
+            products = self._answered(history)
+        context = self._context(turns) if follow_up else ""
         search = f"{context} — {question}" if context else question
         if follow_up and context:
             before = parse(context, snap.facets, names=snap.name_spans(context))
@@ -270,7 +283,11 @@ class QuestionReader:
             kinds=kinds, follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
             remember=keep,
         )
-        understanding.words = self._must_have(constraints.text, kinds, products)
+        negated = _NEGATED.findall(constraints.text)
+        understanding.exclude = [w for phrase in negated for w in _keywords(phrase)]
+        understanding.words = [w for w in self._must_have(_NEGATED.sub(" ", constraints.text),
+                                                          kinds, products)
+                               if w not in understanding.exclude]
         understanding.intent = self._intent(understanding, question, topic)
         if understanding.intent == "not_sold":
             if not understanding.unknown:
@@ -278,6 +295,27 @@ class QuestionReader:
                                          or self._unsold_words(question))
             understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
+
+    def _answered(self, history: Sequence[Turn]) -> list[str]:
+        """The product the last answer was about, when it was about one ("The cheapest of
+        the 24 shorts we have is the Arcadio Gym Short...", "The Juno Jacket costs...")."""
+        last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+        first = re.split(r"(?<=[.!?])\s|\n", last.strip(), maxsplit=1)[0]
+        if not first.startswith("The "):
+            return []
+        named = self.snap.named_products(first)
+        return named[-1:] if " is the " in first else named[:1]
+
+    def _context(self, turns: list[str]) -> str:
+        """The earlier turns a follow-up refers to: back to the last one that names its own
+        subject (a product, a kind, a category), three turns at most."""
+        context: list[str] = []
+        for earlier in reversed(turns[-3:]):
+            context.insert(0, earlier)
+            own = parse(earlier, self.snap.facets, names=self.snap.name_spans(earlier))
+            if self.named(earlier, own.text) or self.kinds(own.text) or own.categories:
+                break
+        return " — ".join(context)
 
     def _with_remembered(
         self, own: Constraints, remembered: Constraints | None, follow_up: bool,
@@ -325,10 +363,13 @@ class QuestionReader:
             return []
         from shopbot.catalog_index import keyword_tokens
 
+        from shopbot.catalog_index import kind_key
+
         vocab = self.snap.product_vocabulary
         skip = set(kinds) | _FILLER
         return [w for w in dict.fromkeys(keyword_tokens(text))
-                if w not in skip and w in vocab and not w.isdigit() and len(w) > 2]
+                if w not in skip and kind_key(w) not in skip and w in vocab
+                and not w.isdigit() and len(w) > 2]
 
     def _intent(self, u: Understanding, question: str, topic: bool) -> str:
         c = u.constraints
@@ -339,8 +380,8 @@ class QuestionReader:
         if u.kinds and u.words and not u.follow_up and _THE_ONE.search(question) \
                 and not self._plural_kind(question, u.kinds):
             # "how much is the Camp Mug": one product by a name no product of that kind has.
-            name = " ".join(w for w in _before_kind(u.constraints.text, u.kinds).split()
-                            if not self.snap.facets.lookup([w]))
+            name = " ".join(w for w in _before_kind(question, u.kinds).split()
+                            if not self.snap.facets.lookup([w.lower()]))
             titles = (self.snap.chunks[int(i)].product for i in self._kind_positions(u.kinds))
             if name and not any(_spells(name, p.title) for p in titles if p is not None):
                 u.unknown = [f"{name} {u.kinds[0]}".strip()]
@@ -356,15 +397,17 @@ class QuestionReader:
         if topic:
             return "policy"
         if not u.kinds and not c.categories and not u.follow_up:
-            if self.unknown_words(question) and not self._known_content(question):
-                return "not_sold"
+            if self.unknown_words(question):
+                return "not_sold"  # "womens swimsuit?": a word no product or page uses
             if _SELL_CUE.search(question) and self._unsold_words(question):
                 return "not_sold"
         return "search"
 
     def _plural_kind(self, question: str, kinds: list[str]) -> bool:
         """Whether the question names a kind in the plural ("tents", "hoodies")."""
-        return any(singular(w) in kinds and singular(w) != w
+        from shopbot.catalog_index import kind_key
+
+        return any(kind_key(w) in kinds and singular(w) != w
                    for w in re.findall(r"[a-z]+", question.lower()))
 
     def _kind_positions(self, kinds: list[str]):
@@ -395,8 +438,20 @@ class QuestionReader:
                    if w not in _FILLER and len(w) > 2 and not w.isdigit())
 
 
+# "not the kids one", "no kids", "without a hood", "except the women's": words to leave out.
+_NEGATED = re.compile(
+    r"\b(?:not|no|without|except|excluding|other\s+than)\s+(?:the\s+|a\s+|an\s+|any\s+)?"
+    r"([\w'-]+)", re.I)
+
+
+def _keywords(text: str) -> list[str]:
+    from shopbot.catalog_index import keyword_tokens
+
+    return [w for w in keyword_tokens(text) if w not in _FILLER]
+
+
 _THE_ONE = re.compile(r"\bthe\b", re.I)
-_SELL_CUE = re.compile(r"\b(?:do|does|can)\s+(?:you|i|we)\s+(?:sell|have|carry|stock|offer|buy|get)"
+_SELL_CUE = re.compile(r"\b(?:do|does|can)\s+(?:you|u|ya|i|we)\s+(?:sell|have|carry|stock|offer|buy|get)"
                        r"\b|\bany\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|vs\.?|versus|or|and|differen\w*|better|"
                       r"cheaper|lighter|heavier|warmer|bigger|which)\b", re.I)
@@ -416,14 +471,17 @@ def _as_written(question: str, phrase: str) -> str:
 
 
 def _before_kind(text: str, kinds: list[str]) -> str:
-    """The words between "the" and the kind noun: the name in "how much is the Camp Mug"."""
-    words = re.findall(r"[\w'-]+", text.lower())
+    """The capitalised name between "the" and a capitalised kind noun: "Camp" of "how much
+    is the Camp Mug" ("the women's tee" names no product: it describes one)."""
+    words = re.findall(r"[\w'-]+", text)
     for i, word in enumerate(words):
-        if singular(word) in kinds:
-            start = max((j for j in range(i) if words[j] == "the"), default=None)
-            if start is None:
+        if singular(word.lower()) in kinds:
+            start = max((j for j in range(i) if words[j].lower() == "the"), default=None)
+            name = words[start + 1:i] if start is not None else []
+            if not word[:1].isupper() or not name or \
+                    not all(w[:1].isupper() or w[:1].isdigit() for w in name):
                 return ""
-            return " ".join(w for w in words[start + 1:i] if w not in _FILLER)
+            return " ".join(w for w in name if w.lower() not in _FILLER)
     return ""
 
 
@@ -451,15 +509,7 @@ def _name_phrase(text: str) -> str:
     return " ".join(words[:6])
 
 
-def _context(turns: list[str]) -> str:
-    """The earlier turns a follow-up refers to: back to the last one with a subject of its
-    own (as condense_by_rules joins them)."""
-    context: list[str] = []
-    for earlier in reversed(turns):
-        context.insert(0, earlier)
-        if not (_REFERENCE.search(earlier) or _CONTINUES.match(earlier)) or len(context) == 2:
-            break
-    return " — ".join(context)
+
 
 
 __all__ = ["INTENTS", "QuestionReader", "Understanding", "basic", "singular"]

@@ -321,16 +321,35 @@ class Retriever:
         from shopbot.vocabulary import SIZE_DIMENSIONS
 
         c = u.constraints
-        pool = snap.record_mask(c)
-        if u.kinds:
-            of_kind = snap.kind_mask(u.kinds)
-            if not (of_kind & snap.is_product).any():
-                return None
-            pool &= of_kind
-        positions = [int(i) for i in np.flatnonzero(pool)]
-        if u.words and positions:
-            narrowed = snap.containing_all(u.words, positions)
-            positions = narrowed or positions
+        fitting = snap.record_mask(c)
+        modifiers = [w for w in u.words if w in snap.kind_words]
+        if u.kinds and not (snap.kind_mask(u.kinds) & snap.is_product).any():
+            return None
+
+        def narrowed(kinds: list[str]) -> tuple[list[int], int]:
+            """The fitting products of ``kinds``, narrowed by each other word some of them
+            are called ("*women's* jackets"; a word none is called, "warm", is passed over),
+            and how many words narrowed them."""
+            pool = fitting & snap.kind_mask(kinds) if kinds else fitting
+            found = [int(i) for i in np.flatnonzero(pool)]
+            applied = 0
+            for word in [*u.words, *u.kinds]:
+                if word in kinds or not found:
+                    continue
+                called = snap.called_all([word], found)
+                if called:
+                    found, applied = called, applied + 1
+            return found, applied
+
+        # "tank tops", "duffel bags": the head noun is the kind, unless the products of the
+        # other noun fit the rest of the question better (men's tanks are filed as tanks).
+        options = [list(u.kinds)] + [[m] for m in modifiers]
+        scored = [(narrowed(kinds), -n) for n, kinds in enumerate(options)]
+        (positions, _), _ = max(scored, key=lambda s: (bool(s[0][0]), s[0][1], s[1]))
+        if u.exclude and positions:
+            # "not the kids one": products called so are left out.
+            left = [i for i in positions if not set(u.exclude) & snap.name_token_sets[i]]
+            positions = left or positions
         if not positions:
             # Nothing fits: say so (Retrieval.note) and offer the closest matches.
             ranked = self._ranked(snap, question, vector, limit, None, None)

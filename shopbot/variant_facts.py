@@ -136,6 +136,27 @@ def chosen_sentences(
     return sentences
 
 
+def missing_option_sentences(product: Product, colours: Sequence[str],
+                             sizes: Sequence[str]) -> list[str]:
+    """"The Hero Hoodie does not come in blue. It comes in colours Black, Gray and Green."
+    for a colour or size asked for that none of its variants has."""
+    sentences = []
+    for kind, wanted in (("colour", colours), ("size", sizes)):
+        if not wanted:
+            continue
+        names = [n for n in product.options if option_kind(n) == kind]
+        if not names:
+            continue
+        values = [v for n in names for v in product.option_values(n)]
+        lowered = " ".join(values).lower()
+        missing = [w for w in wanted
+                   if not re.search(rf"(?<!\w){re.escape(str(w).lower())}(?!\w)", lowered)]
+        if missing and values:
+            sentences.append(f"The {product.title} does not come in {_and_list(list(missing))}. "
+                             f"It comes in {option_label(kind)} {_and_list(values)}.")
+    return sentences
+
+
 def option_sentences(product: Product, question: str) -> list[str]:
     """"The X comes in sizes XS, S, M (out of stock) and L." for the options asked about
     (every option when the question names none)."""

@@ -211,6 +211,14 @@ SUPERLATIVES: dict[str, tuple[str, bool]] = {
     "longest": ("length", True), "shortest": ("length", False), "tallest": ("length", True),
     "most powerful": ("power", True),
 }
+#: Comparatives ("which is lighter, A or B?"): word -> (dimension, descending), as above.
+#: Followed by "than" they are a bound instead ("lighter than 1 kg").
+COMPARATIVES: dict[str, tuple[str, bool]] = {
+    "lighter": ("mass", False), "heavier": ("mass", True), "warmer": ("temperature", False),
+    "bigger": ("size", True), "larger": ("size", True), "roomier": ("size", True),
+    "smaller": ("size", False), "brighter": ("light", True), "longer": ("length", True),
+    "shorter": ("length", False), "more powerful": ("power", True),
+}
 #: The dimensions "biggest" and "smallest" mean, in the order they are tried.
 SIZE_DIMENSIONS = ("people", "volume", "area", "length")
 #: Dimensions where a product "for" an amount must reach at least that far down ("a bag for

@@ -197,11 +197,17 @@ class ExtractiveGenerator(Generator):
         # Two products of one name (two files, two shops' exports): the one that has the
         # size or colour asked for is the one meant ("the navy Harbor Scarf").
         named_both = [p for p in products if _names_product(query, p[1])]
-        if len(named_both) > 1 and not _names_variant(question, products[0][1]):
+        if len(named_both) > 1 and not named_ids and not _names_variant(question, products[0][1]):
             having = [p for p in named_both if _names_variant(question, p[1])]
             if having:
                 products = having[:1] + [p for p in products if p is not having[0]]
         compared = _compared(question, products)
+        if understanding is not None and understanding.intent == "compare" and len(compared) < 2:
+            compared = [p for p in products if p[1].id in named_ids]
+        if len(compared) > 1 and understanding is not None and understanding.constraints.sort:
+            # "which is cheaper, A or B?": the answer first, then both.
+            yield from self._comparison(compared[:MAX_LISTED], understanding.constraints)
+            return
         if len(compared) > 1:
             # "compare the Alpine 2 and the Summit 3": each named product's line, side by side.
             yield from self._product_list(compared[:MAX_LISTED])
@@ -227,7 +233,7 @@ class ExtractiveGenerator(Generator):
         elif len(leaders) > 1 and not named:
             yield from self._product_list(leaders[:MAX_LISTED])
         else:
-            yield from self._product_answer(query, question, numbered, products[0])
+            yield from self._product_answer(query, question, numbered, products[0], understanding)
 
     def _relevant(self, question: str, query: str, sources: Sequence[Source]) -> bool:
         best = max((s.score for s in sources), default=0.0)
@@ -274,12 +280,21 @@ class ExtractiveGenerator(Generator):
         question: str,
         numbered: list[tuple[int, Source]],
         product: tuple[int, Source],
+        understanding: Understanding | None = None,
     ) -> Iterator[str]:
         number, record = product
         if record.product is not None:
             from shopbot.variant_facts import variant_sentences
 
             about_variants = variant_sentences(record.product, question, query, record.variants)
+            c = understanding.constraints if understanding is not None else None
+            if c is not None and (c.colours or c.sizes) and record.product.has_options \
+                    and not c.matching_variants(record.product):
+                from shopbot.variant_facts import missing_option_sentences
+
+                missing = missing_option_sentences(record.product, sorted(c.colours),
+                                                   sorted(c.sizes))
+                about_variants = missing or about_variants
             if about_variants:
                 yield " ".join(f"{sentence} [{number}]" for sentence in about_variants)
                 return
@@ -314,6 +329,32 @@ class ExtractiveGenerator(Generator):
             if record.stock is not None:
                 line += f", {record.stock} in stock" if record.stock > 0 else ", out of stock"
             yield f"{line} [{number}]"
+
+    def _comparison(self, compared: list[tuple[int, Source]], c: Any) -> Iterator[str]:
+        """Named products ordered by what the shopper compares them on, winner first."""
+        import math
+
+        def key(item: tuple[int, Source]) -> float:
+            value = _value_of(item[1], c)
+            if value is None:
+                return math.inf
+            return -value if c.sort_descending else value
+
+        ordered = sorted(compared, key=key)
+        (n1, first), (n2, second) = ordered[0], ordered[1]
+        word = c.sort_text or ("cheaper" if c.sort == "price_asc" else
+                               "more expensive" if c.sort == "price_desc" else "first")
+        word = {"cheapest": "cheaper", "most expensive": "more expensive"}.get(word, word)
+        said_first = _measured(first, c) or _price_text(first)
+        said_second = _measured(second, c) or _price_text(second)
+        if key(ordered[0]) == key(ordered[1]):
+            yield (f"The {first.title} and the {second.title} are the same: {said_first} "
+                   f"[{n1}, {n2}].")
+        else:
+            yield (f"The {first.title} is {word}: {said_first}, against {said_second} for "
+                   f"the {second.title} [{n1}, {n2}].")
+        yield "\n"
+        yield from self._product_list(ordered)
 
     def _listing(self, u: Understanding, retrieval: Retrieval,
                  numbered: list[tuple[int, Source]]) -> Iterator[str]:
@@ -514,7 +555,7 @@ def _kind_phrase(u: Understanding, total: int) -> str:
     """What a list holds, in the shopper's words: "rain jackets", "products"."""
     if u.kinds:
         noun = u.kinds[-1]
-        words = [w for w in u.words if w != noun][:2]
+        words = [w for w in u.words if w != noun and w.isalpha() and w not in noun][:2]
         plural = noun if total == 1 else _plural(noun)
         return " ".join([*words, plural])
     if u.constraints.categories:
@@ -528,6 +569,25 @@ def _plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
     return noun + "s"
+
+
+def _value_of(record: Source, c: Any) -> float | None:
+    """The value a product is compared by: its price, or its measured attribute."""
+    if c.sort_dimension in (None, "price"):
+        return record.price
+    product = record.product
+    if product is None:
+        return None
+    from shopbot.quantities import main_value
+    from shopbot.vocabulary import SIZE_DIMENSIONS
+
+    quantities = product.measurements()
+    dimensions = SIZE_DIMENSIONS if c.sort_dimension == "size" else (c.sort_dimension,)
+    for dimension in dimensions:
+        value = main_value(quantities, dimension, c.sort_label)
+        if value is not None:
+            return value
+    return None
 
 
 def _measured(record: Source, c: Any) -> str:
