@@ -935,6 +935,8 @@ def _parse_measures(question: str, found: Constraints, spans: list[tuple[int, in
             start = m.start()
             if q.dimension in LOWER_IS_MORE:
                 high = q.value
+            elif q.dimension == "people":
+                low = high = q.value  # "a tent for 2 people": a 2-person tent
             else:
                 low = q.value
         elif q.dimension == "people" and not q.raw.lower().startswith("sleeps"):

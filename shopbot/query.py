@@ -86,7 +86,8 @@ _FILLER = frozenset(
     shop store have one ones thing things item items product products catalog hi hello thanks
     thank there show list recommend suggest looking look find carry stock offer available
     option options cost costs price prices priced cheap cheaper good best nice like kind kinds
-    type types sort sorts anything something else other ok okay yes yeah u ur pls plz""".split()
+    type types sort sorts anything something else other ok okay yes yeah u ur pls plz guys
+    folks within""".split()
 )
 
 
@@ -167,6 +168,9 @@ class QuestionReader:
             return []  # "need a sports bra": any one, not the Celeste Sports Bra
         words = phrase.split()
         for end in range(len(words), 0, -1):  # "stormline jacket waterproof": its start
+            dropped = words[end:]
+            if any(w.isdigit() or singular(w.lower()) in snap.kind_words for w in dropped):
+                break  # "Summit Expedition 3 Tent" is not the "Summit" something
             part = " ".join(words[:end])
             if end == 1 and (words[0].lower() in snap.passage_vocabulary
                              or len(words[0]) < 4):
@@ -225,7 +229,8 @@ class QuestionReader:
                 continue
             in_passages = passages.get(word, 0) / n_passages
             in_products = products.get(word, 0) / n_products
-            if passages.get(word, 0) >= 2 and in_passages > 4 * in_products:
+            if passages.get(word, 0) >= 2 and in_passages > 4 * in_products \
+                    and word not in self.snap.name_words:
                 found.add(word)
         return found
 
@@ -252,7 +257,7 @@ class QuestionReader:
         own = parse(question, snap.facets, names=names)
         products = self.named(question, own.text)
         kinds = self.kinds(own.text) if not products else []
-        topic = not products and self.policy_topic(question)
+        topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
         has_subject = bool(products or kinds or own.categories or topic)
         refers = bool(_REFERENCE.search(question))
         follow_up = bool(turns) and (
@@ -293,7 +298,8 @@ class QuestionReader:
             if not understanding.unknown:
                 understanding.unknown = (self.unknown_words(question)
                                          or self._unsold_words(question))
-            understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
+            if _SELL_CUE.search(question) or understanding.kinds:
+                understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
 
     def _answered(self, history: Sequence[Turn]) -> list[str]:
@@ -392,16 +398,40 @@ class QuestionReader:
             return "superlative"
         listing = (self._plural_kind(question, u.kinds) or bool(_LIST_CUE.search(question))
                    or bool(c.measures) or c.price_min is not None or c.price_max is not None)
-        if (u.kinds or c.categories) and listing:
+        if (u.kinds or c.categories or c.brands) and listing:
             return "list"
         if topic:
             return "policy"
-        if not u.kinds and not c.categories and not u.follow_up:
-            if self.unknown_words(question):
-                return "not_sold"  # "womens swimsuit?": a word no product or page uses
+        if not u.kinds and not c.filters and not u.follow_up:
+            unknown = [w for w in self.unknown_words(question) if not self._typo(w)]
+            content = [w for w in re.findall(r"[^\W\d_][\w'-]*", question)
+                       if w.lower() not in _FILLER]
+            if unknown and len(unknown) * 2 <= max(len(content), 2):
+                # "womens swimsuit?": a word no product or page uses (not a typo of one).
+                # Most words unknown is another language: the search decides then.
+                return "not_sold"
             if _SELL_CUE.search(question) and self._unsold_words(question):
                 return "not_sold"
         return "search"
+
+    def _typo(self, word: str) -> bool:
+        """Whether ``word`` is one typo away from a word of the catalog's product names."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        word = word.lower()
+        if len(word) < 4:
+            return False
+        limit = 2 if len(word) >= 7 else 1
+        return process.extractOne(word, self._name_vocabulary, scorer=OSA.distance,
+                                  score_cutoff=limit) is not None
+
+    @property
+    def _name_vocabulary(self) -> list[str]:
+        found = self.__dict__.get("_name_vocabulary_list")
+        if found is None:
+            found = self.__dict__["_name_vocabulary_list"] = sorted(self.snap.name_words)
+        return found
 
     def _plural_kind(self, question: str, kinds: list[str]) -> bool:
         """Whether the question names a kind in the plural ("tents", "hoodies")."""
@@ -451,7 +481,8 @@ def _keywords(text: str) -> list[str]:
 
 
 _THE_ONE = re.compile(r"\bthe\b", re.I)
-_SELL_CUE = re.compile(r"\b(?:do|does|can)\s+(?:you|u|ya|i|we)\s+(?:sell|have|carry|stock|offer|buy|get)"
+_SELL_CUE = re.compile(r"\b(?:do|does|can)\s+(?:you|u|ya|i|we)\s+(?:guys\s+|all\s+|folks\s+)?"
+                       r"(?:sell|have|carry|stock|offer|buy|get)"
                        r"\b|\bany\b", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|vs\.?|versus|or|and|differen\w*|better|"
                       r"cheaper|lighter|heavier|warmer|bigger|which)\b", re.I)
@@ -491,9 +522,10 @@ def _spells(phrase: str, title: str) -> bool:
     Jacket")."""
     from rapidfuzz.distance import OSA
 
-    title_words = set(tokens(title))
-    for word in tokens(phrase):
-        if word in _FILLER or word in title_words:
+    raw = re.findall(r"[a-z0-9]+", title.lower())
+    title_words = set(raw) | set(tokens(title))
+    for word in re.findall(r"[a-z0-9]+", phrase.lower()):
+        if word in _FILLER or word in title_words or singular(word) in title_words:
             continue
         limit = 2 if len(word) >= 7 else 1 if len(word) >= 4 else 0
         if not limit or not any(OSA.distance(word, t) <= limit for t in title_words):

@@ -322,7 +322,8 @@ def test_where_filter_runs_on_chroma_and_agrees_with_matches(demo_service, facet
     got = demo_service.store.chunks.get(where=found.to_where(), include=["metadatas",
                                                                          "documents"])
     by_where = set(got["ids"])
-    metadata_only = dataclasses.replace(found, colours=set(), sizes=set())
+    # Colour, size and measured attributes live in the record's text: matches() alone.
+    metadata_only = dataclasses.replace(found, colours=set(), sizes=set(), measures=[])
     by_matches = {cid for cid, text, meta in products if metadata_only.matches(meta, text)}
     # Metadata constraints: Chroma and matches() pick the very same records.
     assert by_where == by_matches

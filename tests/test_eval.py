@@ -16,6 +16,7 @@ from catalog import catalog_data
 from shopbot.evaluation import (
     DEFAULT_QUESTIONS,
     KINDS,
+    SHOPPER_KINDS,
     VARIANT_KINDS,
     ProductFacts,
     Question,
@@ -38,7 +39,7 @@ P = catalog_data.PRODUCTS_BY_ID
 QUESTIONS = load_questions()
 # The demo catalog's question set covers these; the variant kinds have their own sets
 # (bench/variant_questions*.jsonl, tests/test_eval_variants.py).
-DEMO_KINDS = tuple(kind for kind in KINDS if kind not in VARIANT_KINDS)
+DEMO_KINDS = tuple(kind for kind in KINDS if kind not in VARIANT_KINDS + SHOPPER_KINDS)
 
 
 # -- the question set --------------------------------------------------------------------

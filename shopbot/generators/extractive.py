@@ -175,7 +175,8 @@ class ExtractiveGenerator(Generator):
             yield _not_sold(understanding)
             return
         if understanding is not None and understanding.lists and retrieval is not None \
-                and retrieval.total is not None and not retrieval.relaxed:
+                and retrieval.total is not None and not retrieval.relaxed \
+                and (retrieval.total > 1 or understanding.constraints.sort):
             yield from self._listing(understanding, retrieval, list(enumerate(sources, 1)))
             return
         named_ids = list(understanding.products) if understanding is not None else []
