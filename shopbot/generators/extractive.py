@@ -210,8 +210,13 @@ class ExtractiveGenerator(Generator):
             yield from self._comparison(compared[:MAX_LISTED], understanding.constraints)
             return
         if len(compared) > 1:
-            # "compare the Alpine 2 and the Summit 3": each named product's line, side by side.
+            # "compare the Alpine 2 and the Summit 3": each named product's line, side by side,
+            # and the rows of the comparison the question asks about ("how far does the beam
+            # go": Beam distance).
             yield from self._product_list(compared[:MAX_LISTED])
+            table = retrieval.comparison if retrieval is not None else None
+            if table is not None:
+                yield from _asked_rows(question, table, compared[:MAX_LISTED])
             return
         if _SELL_QUESTION.search(question) and not _names_product(question, products[0][1]) \
                 and not _names_variant(question, products[0][1]):
@@ -570,6 +575,22 @@ def _plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
     return noun + "s"
+
+
+def _asked_rows(question: str, table: Any, compared: list[tuple[int, Source]]) -> Iterator[str]:
+    """The comparison rows whose label shares a word with the question, one line each:
+    "Beam distance: Beacon 400 Headlamp 85 m [1]; Beacon 900 Rechargeable Headlamp 140 m [2]"."""
+    asked = content_words(question)
+    numbers = {source.id: number for number, source in compared}
+    for label, values in table.rows():
+        if label in ("Price", "Brand", "Category", "Stock") or not asked & content_words(label):
+            continue
+        cells = []
+        for product, value in zip(table.products, values):
+            if value and product["id"] in numbers:
+                cells.append(f"{product['title']} {value} [{numbers[product['id']]}]")
+        if len(cells) > 1:
+            yield f"\n{label}: " + "; ".join(cells) + "."
 
 
 def _value_of(record: Source, c: Any) -> float | None:
