@@ -501,7 +501,7 @@ def _names_variant(text: str, source: Source) -> bool:
 
 
 _PRICE_OR_STOCK = re.compile(
-    r"^\s*(how much|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
+    r"^\s*(how much(?!.*\bweigh)|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
     r"do you have .* in stock|how many .* (?:left|in stock))", re.I
 )
 
