@@ -175,7 +175,7 @@ def _stock(product: Product, named: Sequence[Variant]) -> str:
 
 
 def _product_stock(product: Product) -> str:
-    text = _capital(stock_phrase(product.available(), product.quantity()))
+    text = _capital(product.stock_text())
     if not text or not product.has_options or product.available() is not True:
         return text
     out = [v for v in product.variants if v.available() is False]

@@ -250,6 +250,7 @@ class _Snapshot:
             if not (c.is_record and c.product_id) or newest[c.product_id] is c
         ]
         chunks = _variant_updates(chunks)
+        chunks = _document_facts(chunks)
         # Drafts, archived and hidden products (and passages about them) are for staff
         # only: the Catalog page and `docs list` show them; shoppers never do.
         hidden = {c.product_id for c in chunks if c.is_record and c.hidden}
@@ -621,6 +622,8 @@ def _variant_updates(chunks: list[Chunk]) -> list[Chunk]:
     other variants) and is dropped when it is older. Either way shoppers see one product."""
     import json
 
+    from shopbot.source_facts import apply_notes
+
     owners: dict[str, Chunk] = {}
     for chunk in chunks:
         product = chunk.product if chunk.is_record else None
@@ -658,12 +661,117 @@ def _variant_updates(chunks: list[Chunk]) -> list[Chunk]:
                     target.sale_starts = target.sale_ends = None
                 if update.quantity is not None or update.in_stock is not None:
                     target.quantity, target.in_stock = update.quantity, update.in_stock
+                if update.availability:
+                    target.availability = update.availability
+                # A note about some sizes or colours ("sizes S–M sold out") is about the
+                # product's other variants, which only the product knows.
+                apply_notes(product, row.product, newer=True)
             meta = {**chunk.meta, **product.to_metadata(),
                     "updated_at": max(str(c.meta.get("updated_at") or "")
                                       for c in [chunk, *updates[chunk.id]])}
             chunk = Chunk(chunk.id, product.to_text(), meta)
         result.append(chunk)
     return result
+
+
+def _document_facts(chunks: list[Chunk]) -> list[Chunk]:
+    """What pages, spec sheets and price-list notes say about a product, in its record
+    (shopbot.source_facts: stock in words, notes about some variants, specs with units; the
+    newer upload wins a fact both state). A document names its product by SKU (the
+    product's or a variant's), else by the product's exact title; one linked by title is
+    linked like one with the SKU (its passages follow the record). Documents about a product
+    no export holds make that product together (a page with its stock, a spec sheet with its
+    weight), on every passage that carries it."""
+    import json
+
+    from shopbot.source_facts import apply_document
+
+    by_key: dict[str, Chunk] = {}  # a record's id or variant SKU, lower-cased -> the record
+    by_title: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        product = chunk.product if chunk.is_record and chunk.product_id else None
+        if product is None:
+            continue
+        for key in (chunk.product_id, *product.skus):
+            by_key.setdefault(key.lower(), chunk)
+        by_title.setdefault(_title_key(product.title), []).append(chunk)
+    documents: dict[str, Chunk] = {}  # doc id -> its first passage carrying its product
+    for chunk in chunks:
+        if not chunk.is_record and isinstance(chunk.meta.get("product"), str):
+            documents.setdefault(str(chunk.meta.get("doc_id") or chunk.id), chunk)
+    if not documents:
+        return chunks
+    about_record: dict[str, list[Chunk]] = {}  # record chunk id -> documents about it
+    relinked: dict[str, str] = {}  # doc id -> the product id its title names
+    alone: dict[str, list[Chunk]] = {}  # product only documents know -> those documents
+    for doc_id, chunk in documents.items():
+        product = chunk.product
+        if product is None:
+            continue
+        record = by_key.get(chunk.product_id.lower()) if chunk.product_id else None
+        if record is None:
+            same = by_title.get(_title_key(product.title), [])
+            if len(same) == 1:
+                record = same[0]
+                relinked[doc_id] = record.product_id
+        if record is not None:
+            about_record.setdefault(record.id, []).append(chunk)
+        elif chunk.product_id:
+            alone.setdefault(chunk.product_id, []).append(chunk)
+
+    def copy(chunk: Chunk) -> Product:  # never the cached product itself
+        return Product.from_dict(json.loads(chunk.meta["product"]))
+
+    rewritten: dict[str, Chunk] = {}
+    for chunk in chunks:
+        if chunk.id not in about_record:
+            continue
+        product, changed = copy(chunk), False
+        for document in sorted(about_record[chunk.id], key=_upload_order):
+            changed |= apply_document(product, document.product, newer=_newer(document, chunk))
+        if changed:
+            rewritten[chunk.id] = Chunk(chunk.id, product.to_text(),
+                                        _with_product(chunk.meta, product))
+    merged: dict[str, Product] = {}
+    for pid, documents_about in alone.items():
+        if len(documents_about) > 1:
+            first, *later = sorted(documents_about, key=_upload_order)
+            product = copy(first)
+            for document in later:
+                apply_document(product, document.product, newer=True)
+            merged[pid] = product
+    if not rewritten and not relinked and not merged:
+        return chunks
+    result = []
+    for chunk in chunks:
+        if chunk.id in rewritten:
+            chunk = rewritten[chunk.id]
+        elif not chunk.is_record:
+            doc_id = str(chunk.meta.get("doc_id") or "")
+            if doc_id in relinked:
+                chunk = Chunk(chunk.id, chunk.text, {**chunk.meta, "product_id": relinked[doc_id]})
+            elif chunk.product_id in merged and isinstance(chunk.meta.get("product"), str):
+                meta = _with_product(chunk.meta, merged[chunk.product_id])
+                for key in ("skus", "status", "visible"):  # a passage, not a record
+                    meta.pop(key, None)
+                chunk = Chunk(chunk.id, chunk.text, meta)
+        result.append(chunk)
+    return result
+
+
+def _title_key(title: str) -> str:
+    return " ".join(tokens(title))
+
+
+def _upload_order(chunk: Chunk) -> tuple[str, str]:
+    return str(chunk.meta.get("updated_at") or ""), chunk.id
+
+
+def _with_product(meta: Mapping[str, Any], product: Product) -> dict[str, Any]:
+    """``meta`` with ``product``'s fields; stock and price keys it no longer states go."""
+    kept = {k: v for k, v in meta.items()
+            if k not in ("stock", "in_stock", "price", "price_max", "currency")}
+    return {**kept, **product.to_metadata()}
 
 
 def _newer(a: Chunk, b: Chunk) -> bool:

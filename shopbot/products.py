@@ -49,6 +49,9 @@ class Variant:
     image: str = ""
     barcode: str = ""  # GTIN / EAN / UPC / ISBN
     weight_grams: float | None = None
+    # What the shop says besides in / out of stock: "preorder", "backorder", "discontinued"
+    # (the keys of shopbot.vocabulary.AVAILABILITY_NOTES), or "".
+    availability: str = ""
 
     def sale_active(self, now: datetime | None = None) -> bool:
         """Whether it is on sale at ``now`` (default: now): a compare-at price above the
@@ -191,6 +194,16 @@ class Product:
             return True
         return False if any(s is False for s in states) else None
 
+    def availability_note(self) -> str:
+        """The note its variants share ("preorder", "backorder", "discontinued"), or ""."""
+        notes = {v.availability for v in self.variants}
+        return notes.pop() if len(notes) == 1 else ""
+
+    def stock_text(self) -> str:
+        """Its stock as a shopper reads it ("in stock (18 available)", "out of stock
+        (available to pre-order)"), or "" when no source says."""
+        return stock_phrase(self.available(), self.quantity(), self.availability_note())
+
     def on_sale(self, now: datetime | None = None) -> list[Variant]:
         return [v for v in self.variants if v.sale_active(now)]
 
@@ -226,7 +239,7 @@ class Product:
             lines.append(f"Category: {path}")
         if self.price_range() is not None:
             lines.append(f"Price: {self.price_text()}")
-        stock = stock_phrase(self.available(), self.quantity())
+        stock = self.stock_text()
         if stock:
             lines.append(f"Stock: {stock}")
         if self.status != "active":
@@ -381,7 +394,7 @@ def _variant_line(variant: Variant) -> str:
             window += f" until {variant.sale_ends.date().isoformat()}"
         parts[-1] = (f"sale price {parts[-1]}{window}, regular "
                      f"{format_price(variant.compare_at_price, variant.currency)}")
-    stock = stock_phrase(variant.available(), variant.quantity)
+    stock = stock_phrase(variant.available(), variant.quantity, variant.availability)
     if stock:
         parts.append(stock)
     if variant.sku:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from shopbot.vocabulary import format_price, stock_phrase
+from shopbot.vocabulary import format_price
 
 if TYPE_CHECKING:
     from shopbot.generators.base import Turn
@@ -84,7 +84,7 @@ def source_header(number: int, source: Source, now: datetime | None = None) -> s
         parts.append(format_price(source.price, source.currency))
     parts.extend(quoted(p) for p in (source.brand, source.category) if p)
     if product is not None:
-        stock = stock_phrase(product.available(), product.quantity())
+        stock = product.stock_text()
         if stock:
             parts.append(stock)
     elif source.stock is not None:
@@ -147,7 +147,7 @@ def product_facts(product: Product, now: datetime | None = None) -> list[str]:
     if on_sale:
         facts.append(sale_clause(on_sale, product.currency, named=product.has_options))
     facts.extend(option_sentences(product, ""))
-    stock = stock_phrase(product.available(), product.quantity())
+    stock = product.stock_text()
     if stock:
         facts.append(f"Stock: {stock}.")
     return facts

@@ -119,7 +119,7 @@ def chosen_sentences(
     available = [v for v in chosen if v.available() is True]
     sold_out = [v for v in chosen if v.available() is False]
     if len(chosen) == 1:
-        stock = stock_phrase(chosen[0].available(), chosen[0].quantity)
+        stock = stock_phrase(chosen[0].available(), chosen[0].quantity, chosen[0].availability)
         if stock:
             sentences.append(f"{names} is {stock}.")
         elif stock_asked:

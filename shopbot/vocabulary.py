@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Currencies written with a symbol in front when a price is shown ("$349.00").
 PRICE_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -66,13 +67,129 @@ def option_label(kind: str) -> str:
     return {"colour": "colours", "size": "sizes"}.get(kind, f"{kind} options")
 
 
-def stock_phrase(available: bool | None, quantity: int | None = None) -> str:
-    """"in stock (12 available)", "in stock", "out of stock", or "" when not known."""
+def stock_phrase(available: bool | None, quantity: int | None = None,
+                 availability: str = "") -> str:
+    """"in stock (12 available)", "in stock", "out of stock", "out of stock (available to
+    pre-order)", "in stock (discontinued)", or "" when not known. ``availability`` is one of
+    :data:`AVAILABILITY_NOTES` (what :func:`read_stock` reads besides in/out of stock)."""
+    note = AVAILABILITY_NOTES.get(availability, "")
     if available is None:
-        return ""
+        return note
     if not available:
-        return "out of stock"
-    return f"in stock ({quantity} available)" if quantity else "in stock"
+        return f"out of stock ({note})" if note else "out of stock"
+    text = f"in stock ({quantity} available)" if quantity else "in stock"
+    return f"{text[:-1]}, {note})" if note and text.endswith(")") else (
+        f"{text} ({note})" if note else text)
+
+
+# -- stock: the one reader of how a shop says stock ------------------------------------------
+
+#: What a shop says about availability besides "in / out of stock", and how it is shown.
+AVAILABILITY_NOTES = {
+    "preorder": "available to pre-order",
+    "backorder": "on backorder",
+    "discontinued": "discontinued",
+}
+
+
+@dataclass(frozen=True)
+class StockStatement:
+    """What a cell, a page line or a note says about stock: in stock or not (None: it does
+    not say), how many (None: it does not say) and a note (a key of AVAILABILITY_NOTES)."""
+
+    available: bool | None = None
+    quantity: int | None = None
+    availability: str = ""
+
+    def __bool__(self) -> bool:
+        return self.available is not None or self.quantity is not None or bool(self.availability)
+
+
+_COUNT_WORDS = r"(?:available|left|in\s+stock|on\s+hand|units?|pcs|pieces|items?)"
+# Whole statements, tried in order; group "n" is a count where there is one.
+_STOCK_FORMS: tuple[tuple[re.Pattern[str], bool | None, str], ...] = tuple(
+    (re.compile(pattern, re.I), available, note)
+    for pattern, available, note in (
+        (r"(?:currently\s+|temporarily\s+)?(?:out\s+of\s+stock|sold\s+out|out-of-stock|"
+         r"outofstock|unavailable|not\s+available|not\s+in\s+stock|no\s+stock|none\s+left|"
+         r"no|false|n)", False, ""),
+        (r"(?:available\s+(?:for|to)\s+|on\s+)?pre-?\s?orders?(?:\s+now|\s+only)?|"
+         r"pre-?order(?:able)?", False, "preorder"),
+        (r"(?:available\s+(?:on|for)\s+|on\s+)?back-?\s?order(?:ed|s)?", False, "backorder"),
+        (r"discontinued(?:\s*[-–—:,]?\s*(?:last\s+stock|while\s+stocks?\s+lasts?|"
+         r"no\s+longer\s+(?:made|produced|restocked)))?", None, "discontinued"),
+        (rf"(?:in\s+stock|instock|available|yes|true|y)(?:\s*[(,:-]?\s*(?P<n>\d+)\s*"
+         rf"{_COUNT_WORDS}?\s*\)?)?", True, ""),
+        (rf"(?:only\s+|just\s+)?(?P<n>\d+)\s*{_COUNT_WORDS}(?:\s+in\s+stock)?", True, ""),
+        (r"(?P<n>-?\d+)(?:[.,]0+)?", True, ""),
+        (r"(?:only\s+|just\s+)?(?:a\s+)?few\s+left|low\s+stock|limited\s+stock|"
+         r"last\s+(?:few|items?|units?)", True, ""),
+    )
+)
+_STOCK_LABEL = re.compile(
+    r"^\s*(?:availability|stock(?:\s+status|\s+level)?|in\s+stock|inventory|"
+    r"verf[üu]gbarkeit|disponibilit[ée])\s*[:=]\s*", re.I)
+
+
+def read_stock(text: str | None) -> StockStatement | None:
+    """What ``text``, as a whole, says about stock: "Out of stock", "Sold out", "In stock
+    (18 available)", "Only 3 left", "12", "Stock: 12", "Availability: Pre-order",
+    "Backorder", "Discontinued - last stock". None when it is not (only) a stock statement:
+    "Ships in 5 business days" and "sizes S–M sold out" (see :func:`stock_notes`) are not.
+    A count is never made up: "In stock" has quantity None, "Out of stock" has 0."""
+    value = " ".join(str(text or "").split())
+    value = _STOCK_LABEL.sub("", value).strip().rstrip(".!").strip()
+    if not value:
+        return None
+    for pattern, available, note in _STOCK_FORMS:
+        match = pattern.fullmatch(value)
+        if match is None:
+            continue
+        count = match.groupdict().get("n")
+        quantity = max(int(count), 0) if count is not None else None
+        if available is False and not note:
+            quantity = 0
+        if quantity is not None and available is True:
+            available = quantity > 0
+        return StockStatement(available, quantity, note)
+    return None
+
+
+_NOTE_CLAUSES = re.compile(r"\s*(?:;|\n|\.\s|\|)\s*")
+_STOCK_WORDS = re.compile(
+    r"\b(?:(?:currently\s+|temporarily\s+)?(?:out\s+of\s+stock|sold\s+out|unavailable)|"
+    r"(?:available\s+(?:for|to)\s+)?pre-?orders?|(?:on\s+)?back-?orders?(?:ed)?|"
+    r"discontinued|(?:only\s+)?\d+\s+left|in\s+stock)\b", re.I)
+_FILLER = re.compile(r"^[\s\-–—:,()]*(?:(?:is|are|now|all|last\s+stock|while\s+stocks?\s+"
+                     r"lasts?|item|product)[\s\-–—:,()]*)*$", re.I)
+
+
+def stock_notes(text: str | None) -> list[tuple[str, StockStatement]]:
+    """The stock statements in a free-text note (a price list's "Notes" cell, a page's
+    availability line), one per clause, each with the words it is about: "Limited sizes;
+    Out of stock" -> [("", out of stock)]; "sizes S–M sold out" -> [("sizes S–M", out of
+    stock)]; "Discontinued - last stock" -> [("", discontinued)]. "" means the product
+    as a whole; other words name variants (the reader matches them to option values) and
+    a clause whose words name none of them says nothing. Clauses without a stock word
+    ("Ships in 5 business days") are left out."""
+    found = []
+    for clause in _NOTE_CLAUSES.split(str(text or "")):
+        clause = clause.strip().rstrip(".")
+        if not clause:
+            continue
+        whole = read_stock(clause)
+        if whole:
+            found.append(("", whole))
+            continue
+        match = _STOCK_WORDS.search(clause)
+        if match is None:
+            continue
+        statement = read_stock(match.group(0))
+        if not statement:
+            continue
+        about = (clause[: match.start()] + " " + clause[match.end():]).strip()
+        found.append(("" if _FILLER.fullmatch(about) else about, statement))
+    return found
 
 
 # Colour words a shop and a shopper spell differently, and their short forms in exports and
@@ -234,3 +351,41 @@ def dimension_of_word(word: str) -> str | None:
             return dimension
     unit = unit_of(lowered)
     return unit[0] if unit and lowered not in AMBIGUOUS_UNITS and len(lowered) > 2 else None
+@dataclass(frozen=True)
+class Quantity:
+    """A measured value as a spec states it ("1.9 kg"): the number and unit as written, and
+    the value in its dimension's base unit (:data:`UNITS`: grams, litres, mm, ...), so specs
+    in different units compare, filter and sort as one."""
+
+    value: float
+    unit: str
+    dimension: str
+    base: float
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}"
+
+
+_APPROX = re.compile(r"^\s*(?:approx\.?\s*|about\s*|~\s*|ca\.?\s*)?", re.I)
+
+
+def read_quantity(text: str | None) -> Quantity | None:
+    """The quantity a spec value starts with: "1.9 kg", "1650 g (packed)", "2 people",
+    "46 x 15 cm" (its first side), "-10 °C"; None when it does not start with a number and
+    a unit of :data:`UNITS` ("3-season", "2" and "20D ripstop" are not quantities). Read by
+    :mod:`shopbot.quantities`, the one reader of quantities."""
+    from shopbot.quantities import read
+
+    raw = str(text or "")
+    lead = _APPROX.match(raw)
+    rest = raw[lead.end():] if lead else raw
+    rest = re.sub(r"^(-?\d+(?:[.,]\d+)?)(?:\s*[x×]\s*-?\d+(?:[.,]\d+)?)+", r"\1", rest)
+    found = read(rest.replace(",", ".") if re.match(r"^-?\d+,\d+\b", rest) else rest)
+    if not found or found[0].start != 0:
+        return None
+    first = found[0]
+    number = re.match(r"-?\d+(?:\.\d+)?", first.raw.replace("−", "-").replace(",", ""))
+    if number is None:
+        return None
+    unit = first.raw[number.end():].strip(" -")
+    return Quantity(float(number.group(0)), unit, first.dimension, first.value)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from shopbot.generators.base import Generator, Turn
 from shopbot.generators.registry import register
-from shopbot.vocabulary import format_price
+from shopbot.vocabulary import AVAILABILITY_NOTES, format_price
 from shopbot.prompts import NOT_IN_CATALOG
 from shopbot.safety import has_markup, is_instruction_like, without_embeds
 
@@ -315,6 +315,9 @@ class ExtractiveGenerator(Generator):
         elif available is not None:
             yield (f" It is in stock [{number}]." if available
                    else f" It is currently out of stock [{number}].")
+        note = record.product.availability_note() if record.product is not None else ""
+        if note:
+            yield f" It is {AVAILABILITY_NOTES[note]} [{number}]."
         if _only_price_or_stock(question):
             return
         # The sources are already about this product; rank its sentences by what the
@@ -703,7 +706,7 @@ def _names_variant(text: str, source: Source) -> bool:
 
 
 _PRICE_OR_STOCK = re.compile(
-    r"^\s*(how much|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
+    r"^\s*(how much(?!.*\bweigh)|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
     r"do you have .* in stock|how many .* (?:left|in stock))", re.I
 )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.ingest.errors import IngestError
 from shopbot.ingest.fields import ProductRecord, clean_cell, parse_price, split_category
+from shopbot.vocabulary import option_kind, read_quantity, read_stock
 
 if TYPE_CHECKING:
     from shopbot.settings import Settings
@@ -38,7 +39,17 @@ _LABELS = {
     "brand": re.compile(r"^\s*(?:Brand|Vendor|Manufacturer)\s*:\s*(.{1,80})$", re.I),
     "category": re.compile(r"^\s*Category\s*:\s*(.{1,120})$", re.I),
     "url": re.compile(r"^\s*(?:URL|Product page|Link)\s*:\s*(https?://\S+)", re.I),
+    "stock": re.compile(
+        r"^\s*((?:Availability|Stock(?:\s+status|\s+level)?|Inventory|In\s+stock)\s*:\s*.{1,80})$",
+        re.I),
 }
+# A line that is a stock statement on its own ("Out of stock", "Only 3 left"); bare numbers
+# and yes/no say nothing outside a labelled cell.
+_BARE_WORDS = re.compile(r"^\s*(?:-?\d+|yes|no|y|n|true|false|available)\s*\.?\s*$", re.I)
+# A spec's name: a few words, no sentence ("Weight", "Packed size", "Capacity (people)").
+_SPEC_NAME = re.compile(r"^[A-Za-zÀ-ÿ][\w\s/&().'-]{0,38}$")
+# Weight specs that are the product's own weight (not its fill, load or trail weight).
+_OWN_WEIGHT = re.compile(r"^(?:(?:total|packed|product|net|item|shipping)\s+)?weight\b", re.I)
 
 
 @dataclass
@@ -172,6 +183,47 @@ def _table_as_lines(element: Any) -> str | None:
     return "\n".join(line if line.endswith((".", "!", "?")) else f"{line}." for line in lines)
 
 
+def _spec_pairs(elements: list[Any]) -> list[tuple[str, str]]:
+    """(name, value) pairs a document states as specs with a unit: a table's "Weight |
+    1.9 kg" row (flattened to a "Weight: 1.9 kg." line, see :func:`_flatten_table`), a
+    "Weight: 1.9 kg" line, or a PDF table read as a name element followed by its value
+    element. Only values that read as a quantity of a known unit count (vocabulary.UNITS),
+    so later code can compare, filter and sort them; the rest stays in the passages."""
+    def spec_value(value: str) -> bool:  # "1.9 kg", "1480 g (fly, inner, poles)"; no list
+        plain = re.sub(r"\([^)]*\)", " ", value)
+        return (read_quantity(value) is not None and "," not in plain
+                and len(plain.split()) <= 4)
+
+    pairs: list[tuple[str, str]] = []
+    texts = [(e.text or "").strip() for e in elements]
+    for i, text in enumerate(texts):
+        for line in text.splitlines():
+            name, sep, value = line.partition(":")
+            value = value.strip().rstrip(".")
+            if sep and _SPEC_NAME.match(name.strip()) and spec_value(value):
+                pairs.append((name.strip(), value))
+        listed = i + 1 < len(texts) and elements[i + 1].category in ("ListItem", "NarrativeText")
+        nxt = texts[i + 1] if i + 1 < len(texts) and not listed else ""
+        if ("\n" not in text and ":" not in text and _SPEC_NAME.match(text)
+                and "\n" not in nxt and len(nxt) <= 60 and spec_value(nxt)
+                and read_quantity(text) is None):
+            pairs.append((text, nxt.rstrip(".")))
+    return pairs
+
+
+def _stock_line(elements: list[Any]) -> tuple[str, Any] | None:
+    """The document's first stock statement: a labelled line ("Availability: Out of
+    stock", "Stock: 12", a table row) or a line that is one on its own ("Only 3 left")."""
+    for element in elements:
+        for line in (element.text or "").splitlines():
+            labelled = _LABELS["stock"].match(line)
+            if labelled or (len(line) <= 60 and not _BARE_WORDS.match(line)):
+                statement = read_stock(line)
+                if statement:
+                    return line.strip().rstrip("."), statement
+    return None
+
+
 def _detect_product(elements: list[Any], title: str, default_currency: str) -> ProductRecord | None:
     found: dict[str, str] = {}
     for element in elements:
@@ -183,6 +235,21 @@ def _detect_product(elements: list[Any], title: str, default_currency: str) -> P
         return None
     price, currency = parse_price(found.get("price"), default_currency)
     path = split_category(found.get("category", ""))
+    attributes: dict[str, str] = {}
+    kinds: set[str] = set()
+    for name, value in _spec_pairs(elements):
+        if option_kind(name) not in kinds:  # the first statement of a spec wins
+            kinds.add(option_kind(name))
+            attributes[name] = value
+    weight = next((q.base for name, value in attributes.items()
+                   if _OWN_WEIGHT.match(name) and (q := read_quantity(value)) is not None
+                   and q.dimension == "mass"), None)
+    stock = _stock_line(elements)
+    if stock is not None:
+        # Kept as the page says it, beside the typed fields: a note about some sizes or
+        # colours is matched to the product's variants later (shopbot.source_facts).
+        attributes.setdefault("Availability", stock[0].partition(":")[2].strip() or stock[0])
+    statement = stock[1] if stock is not None else None
     return ProductRecord(
         id=found.get("id", ""),
         title=title,
@@ -192,6 +259,11 @@ def _detect_product(elements: list[Any], title: str, default_currency: str) -> P
         category=path[-1] if path else "",
         category_path=" > ".join(path),
         url=found.get("url", ""),
+        stock=statement.quantity if statement else None,
+        in_stock=statement.available if statement else None,
+        availability=statement.availability if statement else "",
+        attributes=attributes,
+        weight_grams=weight,
     )
 
 
@@ -315,6 +387,10 @@ def parse_here(
     product = _detect_product(elements, title, default_currency)
     if product is not None and kind == "html" and not product.url:
         product.url = _canonical_url(data)
+    if product is not None and kind == "html" and not product.id:
+        # A product page without a SKU still sells one product: it is known by its address
+        # (a platform export's handle is the same slug, so the two meet).
+        product.id = _slug(product.url) or _slug(name)
     return ParsedDocument(title=title, passages=passages, product=product)
 
 
@@ -347,3 +423,10 @@ def _merge_short(passages: list[Passage], min_chars: int, max_chars: int) -> lis
 def _title_from_name(name: str) -> str:
     stem = os.path.splitext(os.path.basename(name))[0]
     return re.sub(r"[_\-]+", " ", stem).strip().capitalize() or name
+
+
+def _slug(address: str) -> str:
+    """"https://shop.example/products/pathfinder-30-daypack" and "pathfinder-30-daypack.html"
+    -> "pathfinder-30-daypack"."""
+    last = address.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    return re.sub(r"\.html?$", "", last, flags=re.I)

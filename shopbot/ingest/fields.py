@@ -67,8 +67,6 @@ CURRENCY_SYMBOLS = vocabulary.CURRENCY_SYMBOLS
 _ISO_CURRENCIES = vocabulary.ISO_CURRENCIES
 _NUMBER = re.compile(r"\d[\d\s.,'’]*")
 _CATEGORY_SPLIT = re.compile(r"\s*(?:\||>|/|»|›)\s*")
-_TRUE_WORDS = {"yes", "true", "in stock", "instock", "available", "y"}
-_FALSE_WORDS = {"no", "false", "out of stock", "outofstock", "sold out", "unavailable", "n"}
 
 
 def normalise_header(header: Any) -> str:
@@ -86,6 +84,16 @@ _STORE_EXPORT_PREFIXES = (
 def is_store_export_column(header: Any) -> bool:
     """Whether a column is store-export bookkeeping rather than a product attribute."""
     return normalise_header(header).startswith(_STORE_EXPORT_PREFIXES)
+
+
+#: Columns and labels whose text says something about stock in words: a price list's
+#: "Notes", a page's "Availability".
+STOCK_NOTE_NAMES = ("notes", "note", "remarks", "remark", "comments", "comment", "availability",
+                    "stockstatus", "stocknote", "stocknotes")
+
+
+def is_stock_note(name: Any) -> bool:
+    return normalise_header(name) in STOCK_NOTE_NAMES
 
 
 def map_headers(headers: list[Any]) -> dict[str, int]:
@@ -175,20 +183,14 @@ def _parse_amount(raw: str) -> float | None:
 
 
 def parse_stock(value: Any) -> int | None:
-    """Units in stock: ``"12"``, ``12.0`` -> 12; ``"sold out"`` -> 0; unknown -> None."""
+    """Units in stock: ``"12"``, ``12.0`` -> 12; ``"sold out"`` -> 0; unknown (or "in stock"
+    without a count) -> None. The words are the vocabulary's (:func:`vocabulary.read_stock`)."""
     if value is None or isinstance(value, bool):
         return None if value is None else int(value)
     if isinstance(value, (int, float)):
         return int(value) if value == value else None
-    text = str(value).strip().lower()
-    if not text:
-        return None
-    match = re.fullmatch(r"(-?\d+)(?:[.,]0+)?\s*(?:pcs|units|in stock)?", text)
-    if match:
-        return max(int(match.group(1)), 0)
-    if text in _FALSE_WORDS:
-        return 0
-    return None
+    statement = vocabulary.read_stock(str(value))
+    return statement.quantity if statement else None
 
 
 def split_category(value: str) -> list[str]:
@@ -234,6 +236,28 @@ class ProductRecord:
     stock: int | None = None
     description: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
+    in_stock: bool | None = None  # said in words ("Out of stock", "In stock") beside or without a count
+    availability: str = ""  # a key of vocabulary.AVAILABILITY_NOTES ("preorder", "discontinued")
+    weight_grams: float | None = None  # from a weight spec with a unit ("1.9 kg")
+
+    def with_notes(self) -> ProductRecord:
+        """This record with what its notes say about the whole product ("Out of stock",
+        "Discontinued - last stock", a price list's Notes column): a count in a stock column
+        stays (an explicit number is the export's own fact); the note fills in what the
+        count does not say. Notes about some sizes or colours ("sizes S–M sold out") are
+        left to whoever knows the product's variants (shopbot.source_facts)."""
+        for name, value in self.attributes.items():
+            if not is_stock_note(name):
+                continue
+            for about, statement in vocabulary.stock_notes(value):
+                if about:
+                    continue
+                if statement.availability and not self.availability:
+                    self.availability = statement.availability
+                if statement.available is not None and self.stock is None and self.in_stock is None:
+                    self.in_stock = statement.available
+                    self.stock = statement.quantity
+        return self
 
     def to_product(self):
         """The typed product (:mod:`shopbot.products`): one default variant with this row's
@@ -253,7 +277,8 @@ class ProductRecord:
             images=[self.image] if self.image else [],
             attributes=dict(ordered),
             variants=[Variant(sku=self.id, price=self.price, currency=self.currency,
-                              quantity=self.stock)],
+                              quantity=self.stock, in_stock=self.in_stock,
+                              availability=self.availability, weight_grams=self.weight_grams)],
         )
 
 
@@ -309,6 +334,8 @@ def record_from_row(
         if value and col not in used and col < len(headers)
     )
     stock_col = mapping.get("stock")
+    raw_stock = row[stock_col] if stock_col is not None and stock_col < len(row) else None
+    stated = vocabulary.read_stock(clean_cell(raw_stock)) if isinstance(raw_stock, str) else None
     return ProductRecord(
         id=cell("id") or fallback_id,
         title=title,
@@ -319,7 +346,8 @@ def record_from_row(
         category_path=" > ".join(path),
         url=cell("url"),
         image=cell("image"),
-        stock=parse_stock(row[stock_col]) if stock_col is not None and stock_col < len(row) else None,
+        stock=parse_stock(raw_stock),
         description=cell("description"),
         attributes=attributes,
-    )
+        in_stock=stated.available if stated else None,
+    ).with_notes()

@@ -78,7 +78,9 @@ log = logging.getLogger(__name__)
 # Bump when parsing changes what is stored, so unchanged files are indexed again once.
 # 3: chunks carry updated_at; one product record per SKU across files.
 # 4: a product with its variants (platform importers); the typed product as JSON.
-PARSER_VERSION = 4
+# 5: stock in words (pages' "Availability", price lists' notes) and specs with units from
+#    documents; a page's or spec sheet's passages carry its typed product.
+PARSER_VERSION = 5
 EMBED_BATCH = 256
 
 
@@ -465,9 +467,13 @@ class Ingestor:
             default_currency=self.settings.default_currency,
             settings=self.settings,
         )
-        # A passage names its product (SKU, price) but is not its record: flat fields only.
+        # A passage names its product and carries what its document states about it (price,
+        # stock, specs with units) as the typed product: a product known only from its page
+        # is that product, and the catalog index merges the document's facts into the
+        # product's record (shopbot.source_facts). It is not the record: its kind stays
+        # "passage", so no export replaces it and it never hides a product.
         product_meta = parsed.product.to_product().to_metadata() if parsed.product else {}
-        for key in ("product", "skus", "status", "visible"):
+        for key in ("skus", "status", "visible"):
             product_meta.pop(key, None)
         chunks = []
         for number, passage in enumerate(parsed.passages):
