@@ -171,7 +171,13 @@ SORTS = [
     ("cheapest water filter", {"category": "Water Treatment", "sort": "price_asc"}),
 ]
 for question, constraints in SORTS:
-    top = ranked(constraints)[0]
+    # "the cheapest tent" is the cheapest product that is a tent (its title or its own
+    # subcategory says so), not a footprint or a beach shelter filed under Tents.
+    noun = question.rstrip("?").split()[-1].capitalize()
+    skus = ranked(constraints)
+    of_kind = [s for s in skus if P[s]["title"].endswith(noun)
+               or noun.lower() in str(P[s].get("subcategory") or "").lower()]
+    top = (of_kind or skus)[0]
     add("sort", question, [top], constraints=constraints, facts=[P[top]["title"], price(top)])
 
 # -- follow-ups: the last turn is scored ---------------------------------------------------------

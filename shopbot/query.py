@@ -373,6 +373,12 @@ class QuestionReader:
 
         vocab = self.snap.product_vocabulary
         skip = set(kinds) | _FILLER
+        # Words the constraints read already (a brand, a colour, a category) are filters,
+        # not words to look for: "Ridgeline daypacks" are the daypacks of that brand,
+        # whether or not their tags say "ridgeline".
+        toks = tokens(text)
+        for start, end, _kind, _value in self.snap.facets.lookup(toks):
+            skip.update(toks[start:end])
         return [w for w in dict.fromkeys(keyword_tokens(text))
                 if w not in skip and kind_key(w) not in skip and w in vocab
                 and not w.isdigit() and len(w) > 2]
@@ -400,6 +406,8 @@ class QuestionReader:
                    or bool(c.measures) or c.price_min is not None or c.price_max is not None)
         if (u.kinds or c.categories or c.brands) and listing:
             return "list"
+        if (c.categories or c.brands) and not u.kinds:
+            return "list"  # "orange clothing", "Kestrel Peak gear": a set of products
         if topic:
             return "policy"
         if not u.kinds and not c.filters and not u.follow_up:

@@ -180,6 +180,9 @@ class ExtractiveGenerator(Generator):
             yield from self._listing(understanding, retrieval, list(enumerate(sources, 1)))
             return
         named_ids = list(understanding.products) if understanding is not None else []
+        if understanding is not None and understanding.lists and retrieval is not None \
+                and retrieval.total == 1 and sources:
+            named_ids = [sources[0].id]  # the one product that fits: answered as itself
         if not named_ids and not self._relevant(question, query, sources):
             yield self._not_found(question)
             return
@@ -218,7 +221,8 @@ class ExtractiveGenerator(Generator):
             if table is not None:
                 yield from _asked_rows(question, table, compared[:MAX_LISTED])
             return
-        if _SELL_QUESTION.search(question) and not _names_product(question, products[0][1]) \
+        if understanding is None and _SELL_QUESTION.search(question) \
+                and not _names_product(question, products[0][1]) \
                 and not _names_variant(question, products[0][1]):
             # "do you sell kayaks?": only products that are kayaks count, not a sandal whose
             # description mentions kayaking. ("How many X do you have?" names one: no check.)
