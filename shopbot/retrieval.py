@@ -189,20 +189,22 @@ class Retriever:
         the shopper may have removed some, not from the old words. The category of the
         rewritten question still carries over ("in a size M?" after "rain jackets").
         """
-        from shopbot.constraints import parse, remember
+        return self._parse(self.index.snapshot(), question, remembered, asked)[0]
 
-        snap = self.index.snapshot()
-
-        def read(text: str):
-            return parse(text, snap.facets, names=snap.name_spans(text))
+    def _parse(
+        self, snap, question: str, remembered: Constraints | None, asked: str | None
+    ) -> tuple[Constraints, list[int]]:
+        """:meth:`parse`, and the records of the products the shopper's words quote (see
+        :meth:`_read`)."""
+        from shopbot.constraints import remember
 
         if remembered is None:
-            return read(question)
-        found = read(asked or question)
+            return _read(snap, question)
+        found, quoted = _read(snap, asked or question)
         if asked and asked != question and not found.categories:
-            context = read(question)
+            context, _ = _read(snap, question)
             found.categories, found.category_paths = context.categories, context.category_paths
-        return remember(remembered, found)
+        return remember(remembered, found), quoted
 
     def retrieve(
         self,
@@ -225,11 +227,10 @@ class Retriever:
         if not question:
             return Retrieval(question, [], remembered or Constraints())
         snap = self.index.snapshot()
-        constraints = (
-            self.parse(question, remembered, asked)
-            if use_constraints
-            else (remembered or Constraints())
-        )
+        if use_constraints:
+            constraints, quoted = self._parse(snap, question, remembered, asked)
+        else:
+            constraints, quoted = remembered or Constraints(), []
         if vector is None:
             vector = self.embeddings.embed_query(question)
         from shopbot.compare import comparison_for_question
@@ -237,6 +238,12 @@ class Retriever:
         comparison = comparison_for_question(self.store, question)
         compared = [p["id"] for p in comparison.products] if comparison else []
         named = _named(snap, question, first=compared)
+        if not constraints.sort:
+            # A quoted product's text is keyword evidence no fusion may outrank; it fits the
+            # filters (_read), so it comes right after the products named outright.
+            named += [(snap.chunks[p].id, 1.0) for p in quoted
+                      if snap.chunks[p].id not in {c for c, _ in named}
+                      and (not constraints.filters or snap.fits(p, constraints))]
         if constraints.filters:
             record_ok = snap.record_mask(constraints)
             if not record_ok.any():
@@ -394,6 +401,31 @@ class Retriever:
                 variants = _fitting_variants(source.product, constraints, item.text)
                 sources.append(replace(source, note=note, variants=variants))
         return sources
+
+
+def _read(snap, text: str) -> tuple[Constraints, list[int]]:
+    """The constraints of ``text`` read against the catalog's vocabulary, and the records of
+    the products it quotes (``shopbot.catalog_index.Quote``). Quoted words are the product's, not the shopper's filters: a hoodie's "bottom
+    band" is no category Bottoms, its "purple stitching" no colour filter. So when a quoted
+    product does not fit the constraints and fits those read from the words outside the
+    quote, those are the constraints; when it fits neither, the shopper's own words rule it
+    out and it is not returned as quoted."""
+    from shopbot.constraints import parse
+
+    names = snap.name_spans(text)
+    found = parse(text, snap.facets, names=names)
+    quote = snap.quoted(text)
+    if quote is None:
+        return found, []
+    fits = [p for p in quote.products if snap.fits(p, found)] if found.filters else list(
+        quote.products)
+    if len(fits) == len(quote.products):
+        return found, fits
+    outside = parse(text, snap.facets, names=[*names, quote.span])
+    rest = [p for p in quote.products if not outside.filters or snap.fits(p, outside)]
+    if len(rest) > len(fits):
+        return outside, rest
+    return found, fits
 
 
 def _slot_count(snap, ranked: list[tuple[str, float | None]]) -> int:
