@@ -114,7 +114,8 @@ _BRANDS = ["Hearth & Field", "Northmoor", "Little Otter", "Saltworks", "Brightli
 _COLOURS = ["Red", "Navy", "Sage Green", "Black", "White", "Mustard", "Charcoal", "Blush Pink",
             "Oatmeal", "Cobalt Blue"]
 _SIZES = ["S", "M", "L", "XL"]
-_MATERIALS = ["hand-thrown stoneware", "enamelled cast iron", "FSC-certified beech", "organic cotton",
+_MATERIALS = ["hand-thrown stoneware", "enamelled cast iron", "FSC-certified beech",
+              "organic cotton",
               "stonewashed linen", "recycled PET felt", "brushed brass", "carbon steel",
               "vegetable-tanned leather", "powder-coated aluminium", "natural rubber",
               "Damascus steel", "hand-knotted New Zealand wool", "bamboo viscose"]
@@ -126,7 +127,8 @@ _USES = ["slow Sunday braises", "searing steaks", "weeknight stir-fries", "readi
          "long-distance commuting", "balcony herb gardens", "toddlers learning to grasp",
          "morning vinyasa flows", "dinner parties", "bullet journaling", "rainy city rides",
          "summer picnics", "guest bedrooms", "potting seedlings", "late-night listening"]
-_FEATURES = ["a riveted stay-cool handle", "a hidden magnetic closure", "reinforced double stitching",
+_FEATURES = ["a riveted stay-cool handle", "a hidden magnetic closure",
+             "reinforced double stitching",
              "a non-slip cork base", "a dimmable warm-white bulb", "a pour spout on either side",
              "a removable shoulder strap", "rounded, sanded edges", "a 40-hour battery",
              "a lay-flat binding", "a full-grain leather tab", "UV-stabilised pigments",
@@ -137,7 +139,8 @@ _CARE = ["Hand wash only and dry thoroughly.", "Machine wash cold; tumble dry lo
          "Store in a dry place away from direct sunlight."]
 _BOILERPLATE = ("<p><em>Free shipping on orders over $50. Every order ships in plastic-free "
                 "packaging. 30-day returns, no questions asked.</em></p>")
-_FILLER = ["Whatever the season, it earns its place.", "Made to be used every day, not kept for best.",
+_FILLER = ["Whatever the season, it earns its place.",
+           "Made to be used every day, not kept for best.",
            "It only gets better with age.", "A small detail that makes a big difference.",
            "Designed in-house and tested by our team for months."]
 
@@ -223,7 +226,8 @@ def write_messy_export(path: Path, products: int, seed: int = SEED) -> Path:
                         "Published": "TRUE" if rng.random() < 0.9 else "",
                         "Option1 Name": "Colour" if rng.random() < 0.5 else "Color",
                         "Option2 Name": "Size" if size else "",
-                        "Image Src": f"https://cdn.example/{handle}.jpg" if rng.random() < 0.8 else "",
+                        "Image Src": f"https://cdn.example/{handle}.jpg"
+                        if rng.random() < 0.8 else "",
                         "SEO Title": f"{title} | {brand}" if brand and rng.random() < 0.3 else "",
                         "Status": "draft" if rng.random() < 0.05 else "active",
                     })
@@ -242,7 +246,9 @@ def plain_text(description: str) -> str:
     """A description as plain words: HTML and entities gone, whitespace collapsed."""
     from bs4 import BeautifulSoup
 
-    text = BeautifulSoup(description, "html.parser").get_text(" ") if "<" in description else description
+    text = description
+    if "<" in text:
+        text = BeautifulSoup(text, "html.parser").get_text(" ")
     return " ".join(html.unescape(text).split())
 
 

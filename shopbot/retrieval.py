@@ -163,7 +163,9 @@ def fixed_sources(sources: Sequence[Source] | Callable[[str], Sequence[Source]])
 class Retriever:
     """Hybrid retrieval over a catalog store: dense (the store's vectors) and keyword (BM25)
     rankings fused by reciprocal rank, hard filters from the question on product records,
-    exact SKU and product-name matches first, one slot per product.
+    exact SKU and product-name matches first, then the products whose own text the question
+    quotes (a phrase from a description: keyword evidence fusion must not lose), one slot
+    per product.
 
     Thread-safe; build one per store and share it (it keeps the keyword index in memory).
     """
@@ -405,11 +407,11 @@ class Retriever:
 
 def _read(snap, text: str) -> tuple[Constraints, list[int]]:
     """The constraints of ``text`` read against the catalog's vocabulary, and the records of
-    the products it quotes (``shopbot.catalog_index.Quote``). Quoted words are the product's, not the shopper's filters: a hoodie's "bottom
-    band" is no category Bottoms, its "purple stitching" no colour filter. So when a quoted
-    product does not fit the constraints and fits those read from the words outside the
-    quote, those are the constraints; when it fits neither, the shopper's own words rule it
-    out and it is not returned as quoted."""
+    the products it quotes (``shopbot.catalog_index.Quote``). Quoted words are the product's,
+    not the shopper's filters: a hoodie's "bottom band" is no category Bottoms, its "purple
+    stitching" no colour filter. So when a quoted product does not fit the constraints and
+    fits those read from the words outside the quote, those are the constraints; when it fits
+    neither, the shopper's own words rule it out and it is not returned as quoted."""
     from shopbot.constraints import parse
 
     names = snap.name_spans(text)
