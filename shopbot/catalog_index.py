@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from shopbot.constraints import Constraints, Facets, norm, singular, tokens
+from shopbot.constraints import Constraints, Facets, norm, singular, tokens, word_spans
 from shopbot.product_names import TitleIndex
 from shopbot.products import Product
 
@@ -48,6 +48,47 @@ def keyword_tokens(text: str) -> list[str]:
     words = [w for w in tokens(text) if w not in _KEYWORD_STOPWORDS]
     joined = ["".join(tokens(m)) for m in re.findall(r"\w+(?:-\w+)+", text.lower())]
     return words + [j for j in joined if j]
+
+
+# A question quotes a product's own text when this many of its keyword words (filler words
+# left out on both sides) run consecutively in the product's record or passage, at least
+# half of the question's keyword words ...
+QUOTE_MIN_WORDS = 3
+# ... and the run is in at most this many products (more: shared boilerplate, which points
+# at no product in particular).
+QUOTE_MAX_PRODUCTS = 2
+# The BM25 candidates searched for the run (every chunk holding it ranks high).
+QUOTE_CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Words of a question that quote the text of one or two products ("bottom band seal in
+    body" from a hoodie's description): a reference to those products, not filters."""
+
+    products: tuple[int, ...]  # record positions, best keyword match first
+    span: tuple[int, int]  # where the quoted words are in the question (characters)
+
+
+def _longest_run(query: Sequence[str], text: Sequence[str]) -> tuple[int, int]:
+    """(start, end) of the longest run of ``query`` words that ``text`` holds consecutively."""
+    at: dict[str, list[int]] = {}
+    for i, word in enumerate(query):
+        at.setdefault(word, []).append(i)
+    length, end = 0, 0
+    previous: dict[int, int] = {}
+    for word in text:
+        places = at.get(word)
+        if not places:
+            previous = {}
+            continue
+        current = {}
+        for i in places:
+            n = current[i] = previous.get(i - 1, 0) + 1
+            if n > length:
+                length, end = n, i + 1
+        previous = current
+    return end - length, end
 
 
 @dataclass(frozen=True)
@@ -514,6 +555,41 @@ class _Snapshot:
         wanted = set(words)
         sets = self.name_token_sets
         return [i for i in positions if wanted <= sets[i]]
+
+    def quoted(self, question: str) -> Quote | None:
+        """The products whose own text the question quotes, if it does (see :class:`Quote`):
+        the longest run of the question's keyword words that a product's chunk holds
+        consecutively, when it is long enough and at most ``QUOTE_MAX_PRODUCTS`` products
+        hold it."""
+        spans = [(w, a, b) for w, a, b in word_spans(question) if w not in _KEYWORD_STOPWORDS]
+        words = [w for w, _, _ in spans]
+        needed = max(QUOTE_MIN_WORDS, (len(words) + 1) // 2)
+        if len(words) < needed:
+            return None
+        wanted = set(words)
+        runs: list[tuple[int, int, int, int]] = []  # (position, its record, start, end)
+        for pos in self.keyword_ranking(question, QUOTE_CANDIDATES):
+            owner = int(self.record_of[pos])
+            if owner < 0 or len(wanted & self.word_sets[pos]) < needed:
+                continue  # a passage about no product, or too few of the words
+            start, end = _longest_run(words, self.words[pos])
+            if end - start >= needed:
+                runs.append((pos, owner, start, end))
+        if not runs:
+            return None
+        best = max(end - start for _, _, start, end in runs)
+        _, _, start, end = next(r for r in runs if r[3] - r[2] == best)
+        run = words[start:end]
+        if sum(not w.isdigit() for w in run) < 2:
+            return None  # "size 10 11": numbers, not words of a product's text
+        products = list(dict.fromkeys(
+            owner for pos, owner, a, b in runs
+            if b - a == best
+            and (words[a:b] == run or _longest_run(run, self.words[pos]) == (0, best))
+        ))
+        if len(products) > QUOTE_MAX_PRODUCTS:
+            return None
+        return Quote(tuple(products), (spans[start][1], spans[end - 1][2]))
 
     def containing_all(self, words: Sequence[str], positions: Sequence[int]) -> list[int]:
         """The positions whose chunk has every one of ``words``."""

@@ -103,6 +103,7 @@ class Understanding:
     kinds: list[str] = field(default_factory=list)  # "tent", "hoodie"
     words: list[str] = field(default_factory=list)  # other words a fitting product has
     exclude: list[str] = field(default_factory=list)  # "not the kids one": words it has not
+    quoted: list[str] = field(default_factory=list)  # ids of products whose text it quotes
     follow_up: bool = False
     # Filter chips remembered from earlier turns: applied to this question, or left out
     # because they make no sense for it.
@@ -246,6 +247,30 @@ class QuestionReader:
                 out.append(word)
         return list(dict.fromkeys(out))
 
+    def constraints_of(self, text: str) -> tuple[Constraints, list[int]]:
+        """The constraints of ``text`` read against the catalog's vocabulary, and the records
+        of the products it quotes (``shopbot.catalog_index.Quote``). Quoted words are the
+        product's, not the shopper's filters: a hoodie's "bottom band" is no category
+        Bottoms, its "purple stitching" no colour filter. So when a quoted product does not
+        fit the constraints and fits those read from the words outside the quote, those are
+        the constraints; when it fits neither, the shopper's own words rule it out and it is
+        not returned as quoted."""
+        snap = self.snap
+        names = snap.name_spans(text)
+        found = parse(text, snap.facets, names=names)
+        quote = snap.quoted(text)
+        if quote is None:
+            return found, []
+        fits = [p for p in quote.products if snap.fits(p, found)] if found.filters else list(
+            quote.products)
+        if len(fits) == len(quote.products):
+            return found, fits
+        outside = parse(text, snap.facets, names=[*names, quote.span])
+        rest = [p for p in quote.products if not outside.filters or snap.fits(p, outside)]
+        if len(rest) > len(fits):
+            return outside, rest
+        return found, fits
+
     # -- the whole question -----------------------------------------------------------------
 
     def understand(self, question: str, history: Sequence[Turn] = (),
@@ -253,10 +278,14 @@ class QuestionReader:
         snap = self.snap
         question = question.strip()
         turns = _user_turns(history)
-        names = snap.name_spans(question)
-        own = parse(question, snap.facets, names=names)
+        own, quoted_records = self.constraints_of(question)
+        quoted = [snap.chunks[p].product_id for p in quoted_records]
         products = self.named(question, own.text)
         kinds = self.kinds(own.text) if not products else []
+        if quoted and not products and not own.sort and not self._plural_kind(question, kinds) \
+                and all(set(kinds) <= snap.kinds[p] or not kinds for p in quoted_records):
+            # "the jacket with the remote on the chest": the product whose text it quotes.
+            products, kinds = list(quoted), []
         topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
         has_subject = bool(products or kinds or own.categories or topic)
         refers = bool(_REFERENCE.search(question))
@@ -286,7 +315,7 @@ class QuestionReader:
         understanding = Understanding(
             question=question, search=search, constraints=constraints, products=products,
             kinds=kinds, follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
-            remember=keep,
+            remember=keep, quoted=quoted,
         )
         negated = _NEGATED.findall(constraints.text)
         understanding.exclude = [w for phrase in negated for w in _keywords(phrase)]

@@ -184,7 +184,9 @@ def fixed_sources(sources: Sequence[Source] | Callable[[str], Sequence[Source]])
 class Retriever:
     """Hybrid retrieval over a catalog store: dense (the store's vectors) and keyword (BM25)
     rankings fused by reciprocal rank, hard filters from the question on product records,
-    exact SKU and product-name matches first, one slot per product.
+    exact SKU and product-name matches first, then the products whose own text the question
+    quotes (a phrase from a description: keyword evidence fusion must not lose), one slot
+    per product.
 
     Thread-safe; build one per store and share it (it keeps the keyword index in memory).
     """
@@ -210,20 +212,22 @@ class Retriever:
         the shopper may have removed some, not from the old words. The category of the
         rewritten question still carries over ("in a size M?" after "rain jackets").
         """
-        from shopbot.constraints import parse, remember
+        return self._parse(self.index.snapshot(), question, remembered, asked)[0]
 
-        snap = self.index.snapshot()
-
-        def read(text: str):
-            return parse(text, snap.facets, names=snap.name_spans(text))
+    def _parse(
+        self, snap, question: str, remembered: Constraints | None, asked: str | None
+    ) -> tuple[Constraints, list[int]]:
+        """:meth:`parse`, and the records of the products the shopper's words quote (see
+        :meth:`_read`)."""
+        from shopbot.constraints import remember
 
         if remembered is None:
-            return read(question)
-        found = read(asked or question)
+            return _read(snap, question)
+        found, quoted = _read(snap, asked or question)
         if asked and asked != question and not found.categories:
-            context = read(question)
+            context, _ = _read(snap, question)
             found.categories, found.category_paths = context.categories, context.category_paths
-        return remember(remembered, found)
+        return remember(remembered, found), quoted
 
     def retrieve(
         self,
@@ -263,10 +267,12 @@ class Retriever:
             constraints = understanding.constraints
         else:
             constraints = (
-                self.parse(question, remembered, asked)
+                self._parse(snap, question, remembered, asked)[0]
                 if use_constraints
                 else (remembered or Constraints())
             )
+        quoted = ([snap.records[pid] for pid in understanding.quoted if pid in snap.records]
+                  if understanding is not None and use_constraints else [])
         if vector is None:
             vector = self.embeddings.embed_query(question)
         if understanding is not None and use_constraints and understanding.intent == "not_sold":
@@ -286,6 +292,12 @@ class Retriever:
             ids = [snap.chunks[p].id for p in (snap.records.get(pid) for pid in
                                                  understanding.products) if p is not None]
             named = [(cid, 1.0) for cid in ids] + [n for n in named if n[0] not in ids]
+        if not constraints.sort:
+            # A quoted product's text is keyword evidence no fusion may outrank; it fits the
+            # filters (_read), so it comes right after the products named outright.
+            named += [(snap.chunks[p].id, 1.0) for p in quoted
+                      if snap.chunks[p].id not in {c for c, _ in named}
+                      and (not constraints.filters or snap.fits(p, constraints))]
         if constraints.filters:
             record_ok = snap.record_mask(constraints)
             if not record_ok.any():
@@ -557,6 +569,12 @@ class Retriever:
                 variants = _fitting_variants(source.product, constraints, item.text)
                 sources.append(replace(source, note=note, variants=variants))
         return sources
+
+
+def _read(snap, text: str) -> tuple[Constraints, list[int]]:
+    """The constraints of ``text`` and the records of the products it quotes: read by the
+    question reader (:meth:`shopbot.query.QuestionReader.constraints_of`)."""
+    return snap.reader().constraints_of(text)
 
 
 def _slot_count(snap, ranked: list[tuple[str, float | None]]) -> int:
