@@ -23,7 +23,8 @@ from shopbot.vocabulary import format_price
 if TYPE_CHECKING:
     from shopbot.generators.base import Turn
     from shopbot.products import Product
-    from shopbot.retrieval import Source
+    from shopbot.query import Understanding
+    from shopbot.retrieval import Retrieval, Source
 
 NOT_IN_CATALOG = "I couldn't find that in our catalog."
 
@@ -170,20 +171,46 @@ def _live_product(source: Source) -> Product | None:
     return product
 
 
+def task_note(understanding: Understanding | None, retrieval: Retrieval | None) -> str:
+    """What the question asks, as read by shopbot.query, in one or two sentences for the
+    model (so no backend re-reads the question): a complete list, an order, the filters
+    remembered from earlier in the conversation."""
+    if understanding is None:
+        return ""
+    notes = []
+    total = retrieval.total if retrieval is not None else None
+    if understanding.lists and total:
+        shown = total - (retrieval.more if retrieval is not None else 0)
+        notes.append(
+            f"The shopper asks for every product that fits: {total} do, and the sources hold "
+            f"the first {shown} in the order asked. Name every product in the sources, in that "
+            "order" + (f", and say there are {total - shown} more." if total > shown else ".")
+        )
+    if understanding.constraints.sort and understanding.lists:
+        asked = understanding.constraints.sort_text or understanding.constraints.sort
+        notes.append(f"They are ordered {asked} first: the first source is the answer.")
+    if understanding.remembered_used:
+        notes.append("Filters remembered from earlier in the conversation were applied: "
+                     f"{', '.join(understanding.remembered_used)}. Say so.")
+    return " ".join(notes)
+
+
 def build_chat_messages(
     question: str,
     history: Sequence[Turn],
     sources: Sequence[Source],
     max_history_turns: int = 6,
+    note: str = "",
 ) -> list[tuple[str, str]]:
     """(role, content) pairs for a chat model: system rules, recent turns, then the sources
-    and the question."""
+    and the question (and ``note``: what the question asks, :func:`task_note`)."""
     messages = [("system", SYSTEM_PROMPT)]
     messages.extend((t.role, t.content) for t in history[-max_history_turns:])
+    task = f"\n{note}" if note else ""
     messages.append(
         (
             "user",
-            f"<sources>\n{format_sources(sources)}\n</sources>\n{DATA_NOTE}\n\n"
+            f"<sources>\n{format_sources(sources)}\n</sources>\n{DATA_NOTE}{task}\n\n"
             f"Question: {question.strip()}",
         )
     )

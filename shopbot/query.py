@@ -101,6 +101,7 @@ class Understanding:
     constraints: Constraints = field(default_factory=Constraints)
     products: list[str] = field(default_factory=list)  # ids of the products named
     kinds: list[str] = field(default_factory=list)  # "tent", "hoodie"
+    modifiers: list[str] = field(default_factory=list)  # "tank" of "tank tops"
     words: list[str] = field(default_factory=list)  # other words a fitting product has
     exclude: list[str] = field(default_factory=list)  # "not the kids one": words it has not
     quoted: list[str] = field(default_factory=list)  # ids of products whose text it quotes
@@ -124,7 +125,8 @@ class Understanding:
     def to_dict(self) -> dict[str, Any]:
         return {
             "intent": self.intent, "search": self.search, "products": list(self.products),
-            "kinds": list(self.kinds), "words": list(self.words), "exclude": list(self.exclude),
+            "kinds": list(self.kinds), "modifiers": list(self.modifiers),
+            "words": list(self.words), "exclude": list(self.exclude),
             "follow_up": self.follow_up,
             "filters": self.constraints.chips(), "remembered_used": list(self.remembered_used),
             "remembered_dropped": list(self.remembered_dropped), "unknown": list(self.unknown),
@@ -211,6 +213,17 @@ class QuestionReader:
                 found.append(word)
         return list(dict.fromkeys(found))
 
+    def modifiers(self, text: str) -> list[str]:
+        """Kind words that modify the kind asked for ("tank" of "tank tops", "duffel" of
+        "duffel bags"): the products meant may be filed as these."""
+        from shopbot.catalog_index import kind_key
+
+        words = [kind_key(w) for w in tokens(text)]
+        kinds = self.snap.kind_words
+        return list(dict.fromkeys(
+            word for i, word in enumerate(words)
+            if word in kinds and i + 1 < len(words) and words[i + 1] in kinds))
+
     def policy_topic(self, text: str) -> bool:
         """Whether ``text``'s words are found in the shop's passages (policies, FAQ) and
         name no product kind: "shipping", "returns", "warranty"."""
@@ -287,7 +300,9 @@ class QuestionReader:
             # "the jacket with the remote on the chest": the product whose text it quotes.
             products, kinds = list(quoted), []
         topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
-        has_subject = bool(products or kinds or own.categories or topic)
+        unsold = (not products and not kinds and bool(_SELL_CUE.search(question))
+                  and self._unsold_words(question))
+        has_subject = bool(products or kinds or own.categories or topic or unsold)
         refers = bool(_REFERENCE.search(question))
         follow_up = bool(turns) and (
             (refers and not products) or (not has_subject)
@@ -314,7 +329,8 @@ class QuestionReader:
         )
         understanding = Understanding(
             question=question, search=search, constraints=constraints, products=products,
-            kinds=kinds, follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
+            kinds=kinds, modifiers=self.modifiers(constraints.text) if kinds else [],
+            follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
             remember=keep, quoted=quoted,
         )
         negated = _NEGATED.findall(constraints.text)
@@ -323,6 +339,10 @@ class QuestionReader:
                                                           kinds, products)
                                if w not in understanding.exclude]
         understanding.intent = self._intent(understanding, question, topic)
+        if understanding.intent in ("not_sold", "policy"):
+            # No product filter is applied to a policy or to what the shop does not sell.
+            understanding.remembered_dropped += understanding.remembered_used
+            understanding.remembered_used = []
         if understanding.intent == "not_sold":
             if not understanding.unknown:
                 understanding.unknown = (self.unknown_words(question)
@@ -418,6 +438,9 @@ class QuestionReader:
             return "compare"
         if u.products:
             return "lookup"
+        if not u.kinds and not c.categories and _SELL_CUE.search(question) \
+                and self._unsold_words(question):
+            return "not_sold"  # "do you sell handbags?", whatever was asked before
         if u.kinds and u.words and not u.follow_up and _THE_ONE.search(question) \
                 and not self._plural_kind(question, u.kinds):
             # "how much is the Camp Mug": one product by a name no product of that kind has.

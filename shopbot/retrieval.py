@@ -114,7 +114,7 @@ RRF_K = 60
 MIN_CANDIDATES = 10
 # How close a category must be to a question about something the shop does not sell to be
 # offered instead (cosine similarity of the embeddings).
-NEAR_CATEGORY = 0.3
+NEAR_CATEGORY = 0.4
 # Cosine similarity by which a policy passage must beat every product to keep its place
 # among the products of a filtering question.
 CLEARLY_CLOSER = 0.15
@@ -334,7 +334,8 @@ class Retriever:
 
         c = u.constraints
         fitting = snap.record_mask(c)
-        modifiers = [w for w in u.words if w in snap.kind_words]
+        modifiers = list(dict.fromkeys(
+            [*u.modifiers, *(w for w in u.words if w in snap.kind_words)]))
         if u.kinds and not (snap.kind_mask(u.kinds) & snap.is_product).any():
             return None
 
@@ -345,7 +346,7 @@ class Retriever:
             pool = fitting & snap.kind_mask(kinds) if kinds else fitting
             found = [int(i) for i in np.flatnonzero(pool)]
             applied = 0
-            for word in [*u.words, *u.kinds]:
+            for word in dict.fromkeys([*u.words, *u.kinds, *modifiers]):
                 if word in kinds or not found:
                     continue
                 called = snap.called_all([word], found)

@@ -21,6 +21,7 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
 
+from catalog.catalog_data import PRODUCTS  # noqa: E402
 from shopbot.auth import hash_password  # noqa: E402
 from tests.conftest import CATALOG_DIR, ROOT  # noqa: E402
 
@@ -188,6 +189,35 @@ def test_new_chat_is_available_right_after_the_first_answer(page: Page):
     new_chat.click()
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0)
     expect(page.get_by_role("radiogroup", name="Try asking")).to_be_visible()  # starters again
+
+
+def test_a_conversation_remembers_a_filter_and_applies_it_where_it_makes_sense(page: Page):
+    # A budget with a kind of product: every headlamp under $50 is listed, with its card.
+    answer = ask(page, "which headlamps do you have under $50?")
+    cheap = [p["title"] for p in PRODUCTS
+             if p["title"].endswith("Headlamp") and p["price"] <= 50]
+    assert cheap
+    for title in cheap:
+        expect(answer_text(answer)).to_contain_text(title)
+        expect(product_card(answer, title)).to_be_visible()
+    chip = page.get_by_role("button", name=re.compile("under \\$50"))
+    expect(chip).to_be_visible()  # the remembered filter, shown as a chip
+
+    # A new kind with the same budget referred to: the answer says which filter it used.
+    answer = ask(page, "and a lantern within the same budget?")
+    expect(answer_text(answer)).to_contain_text("Using your earlier filters: under $50.")
+    lanterns = [p for p in PRODUCTS if p["title"].endswith("Lantern")]
+    for lantern in lanterns:
+        if lantern["price"] <= 50:
+            expect(answer_text(answer)).to_contain_text(lantern["title"])
+        else:
+            expect(answer_text(answer)).not_to_contain_text(lantern["title"])
+
+    # A policy question afterwards is about the policy, not glued to the lanterns.
+    answer = ask(page, "How much does shipping cost?")
+    expect(answer_text(answer)).to_contain_text("shipping")
+    expect(answer_text(answer)).not_to_contain_text("Lantern")
+    shot(page, "shopper-4-remembered-filter")
 
 
 def test_staff_pages_appear_only_after_signing_in(page: Page, app_url: str):

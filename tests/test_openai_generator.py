@@ -347,3 +347,20 @@ def test_one_generator_serves_concurrent_shoppers(openai_server):
     assert [a.split("sources ")[1].split(".")[0] for a in answers] == expected
     assert len(openai_server.chat_requests()) == 12
     assert generator.chat_model() is generator.chat_model()
+
+
+def test_the_model_is_told_what_the_question_asks(openai_server, demo_service):
+    """The chain reads the question once (shopbot.query); the OpenAI backend gets that
+    reading with the sources: a complete list in the order asked, and how many more fit."""
+    from shopbot.generators import create_generator
+
+    settings = settings_for(openai_server)
+    assistant = demo_service.assistant_for(create_generator(settings, "openai"))
+    answer = assistant.ask("which tents do you have?")
+    prompt = text_of(openai_server.last_request["body"]["messages"][-1])
+    total = answer.retrieval.total
+    assert total and total > len({s.id for s in answer.sources})
+    assert f"every product that fits: {total} do" in prompt
+    assert f"say there are {answer.retrieval.more} more" in prompt
+    for source in {s.title for s in answer.sources}:
+        assert source in prompt

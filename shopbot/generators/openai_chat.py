@@ -18,7 +18,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shopbot.generators.base import Generator, GeneratorFailed, GeneratorUnavailable, Turn
 from shopbot.generators.registry import register
-from shopbot.prompts import NOT_IN_CATALOG, build_chat_messages, build_condense_messages
+from shopbot.prompts import (
+    NOT_IN_CATALOG, build_chat_messages, build_condense_messages, task_note,
+)
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -127,7 +129,8 @@ class OpenAIGenerator(Generator):
         llm = self.chat_model()
         if not sources:
             return iter([NOT_IN_CATALOG])
-        return self._stream(llm, build_chat_messages(question, history, sources))
+        note = task_note(understanding, retrieval)
+        return self._stream(llm, build_chat_messages(question, history, sources, note=note))
 
     def _stream(self, llm: ChatOpenAI, messages: list[tuple[str, str]]) -> Iterator[str]:
         import openai
