@@ -218,8 +218,20 @@ class ExtractiveGenerator(Generator):
             # go": Beam distance).
             yield from self._product_list(compared[:MAX_LISTED])
             table = retrieval.comparison if retrieval is not None else None
-            if table is not None:
-                yield from _asked_rows(question, table, compared[:MAX_LISTED])
+            rows = list(_asked_rows(question, table, compared[:MAX_LISTED])) if table else []
+            yield from rows
+            if not rows:
+                # Not in the records' attributes: each product's sentence that says it
+                # ("how far does the beam go": its spec sheet's beam distance).
+                asked = " ".join(w for w in question.split()
+                                 if all(content_words(w).isdisjoint(content_words(p[1].title))
+                                        for p in compared))
+                if content_words(asked):
+                    for number, record in compared[:MAX_LISTED]:
+                        own = [(n, s) for n, s in numbered if s.id == record.id]
+                        best = self._best_sentences(asked, own, limit=1)
+                        for sentence, n in best:
+                            yield f"\n{record.title}: {sentence} [{n}]"
             return
         if understanding is None and _SELL_QUESTION.search(question) \
                 and not _names_product(question, products[0][1]) \
