@@ -40,6 +40,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from shopbot.product_names import NamedProduct, TitleIndex
+from shopbot.quantities import unit_pattern
 from shopbot.vocabulary import (
     AMBIGUOUS_UNITS, CURRENCY_SYMBOLS, CURRENCY_WORDS, UNITS, alternatives,
 )
@@ -88,25 +89,11 @@ _READ_UNITS = {
 _UNITS: dict[str, tuple[str, float]] = {u.lower(): v for u, v in _READ_UNITS.items()}
 
 
-def _unit_pattern(units: Iterable[str]) -> str:
-    """The regex alternatives for these unit spellings: "°c" as "°\\s?C"; single letters
-    ("g", "m", "L": an "M" is a size) and spellings with a digit, space or "²" exactly as
-    written; words in any case ("KG", "mAh")."""
-    units = list(units)
-    degrees = sorted(u for u in units if u.startswith("°"))
-    exact = [u for u in units if not u.startswith("°") and (len(u) == 1 or not u.isalpha())]
-    words = [u for u in units if u.isalpha() and len(u) > 1]
-    written = [rf"°\s?{re.escape(u[1:].upper())}" for u in degrees]
-    exact_long = [u for u in exact if len(u) > 1]
-    exact_short = [u for u in exact if len(u) == 1]
-    words_any_case = f"(?i:{alternatives(words)})"
-    return "|".join([alternatives(exact_long), *written, words_any_case, alternatives(exact_short)])
-
 
 _SIGNED = r"(?:(?<![\w-])[-−])?"  # "-10 °C", but not the "-48" of "40-48 cm"
 _QUANTITY = re.compile(
     rf"(?<![\w.,])(?P<num>{_SIGNED}\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|{_SIGNED}\d+(?:\.\d+)?)"
-    rf"\s?(?P<unit>{_unit_pattern(_READ_UNITS)})(?![\w²])"
+    rf"\s?(?P<unit>{unit_pattern(_READ_UNITS)})(?![\w²])"
 )
 _STOCK = re.compile(
     r"\b(?P<num>\d+)\s+(?:units?\s+|pieces?\s+|items?\s+|are\s+|of them\s+)?"

@@ -604,4 +604,4 @@ def _name_phrase(text: str) -> str:
 
 
 
-__all__ = ["INTENTS", "QuestionReader", "Understanding", "basic", "singular"]
+__all__ = ["INTENTS", "QuestionReader", "Understanding", "basic"]

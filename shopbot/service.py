@@ -293,7 +293,6 @@ class CatalogService:
     def assistant(self, generator: str | None = None) -> ShopAssistant:
         """The RAG chain over this catalog with the generator ``generator`` (default: the one
         the settings pick). Raises UnknownGenerator for a name that is not registered."""
-        from shopbot.chain import ShopAssistant
         from shopbot.generators import create_generator
 
         backend = create_generator(self.settings, generator, embeddings=self.embeddings)

@@ -61,3 +61,39 @@ def test_the_shoppers_own_colour_and_category_words_still_filter(magento):
     assert {"colour: purple", "category: Hoodies & Sweatshirts"} <= set(found.constraints.chips())
     products = [s.product for s in found.sources if s.kind == "product"]
     assert products and all("Purple" in p.option_values("Color") for p in products)
+
+
+# -- lists and superlatives on the same real export -------------------------------------------
+
+
+def magento_products(category: str) -> dict[str, float]:
+    """Name -> price of the products shoppers see in ``category`` ("Men/Tops/Tanks"), read
+    from the export itself."""
+    import csv
+    import html
+
+    with MAGENTO.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    found = {}
+    for row in rows:
+        if row["visibility"] != "Catalog, Search" or f"/{category}" not in row["categories"]:
+            continue
+        found[" ".join(html.unescape(row["name"]).split())] = float(row["price"])
+    return found
+
+
+def test_a_list_question_names_every_product_of_the_kind(magento):
+    tanks = magento_products("Men/Tops/Tanks")
+    assert len(tanks) >= 8
+    answer = magento.assistant("extractive").ask("what tank tops do you have for men")
+    shown = [name for name in tanks if name in answer.text]
+    assert len(shown) == min(len(tanks), magento.settings.list_limit), answer.text
+    assert "Bra Top" not in answer.text  # women's bra tops are filed with "Bras & Tanks"
+
+
+def test_a_superlative_counts_what_the_category_files_as_that_kind(magento):
+    hoodies = magento_products("Women/Tops/Hoodies & Sweatshirts")
+    cheapest = min(hoodies, key=hoodies.get)
+    answer = magento.assistant("extractive").ask("cheapest hoodie for women")
+    first = min((answer.text.find(n), n) for n in hoodies if n in answer.text)[1]
+    assert first == cheapest
