@@ -300,8 +300,8 @@ class QuestionReader:
             # "the jacket with the remote on the chest": the product whose text it quotes.
             products, kinds = list(quoted), []
         topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
-        unsold = (not products and not kinds and bool(_SELL_CUE.search(question))
-                  and self._unsold_words(question))
+        unsold = (not products and not kinds and not topic
+                  and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
         has_subject = bool(products or kinds or own.categories or topic or unsold)
         refers = bool(_REFERENCE.search(question))
         follow_up = bool(turns) and (
@@ -438,7 +438,7 @@ class QuestionReader:
             return "compare"
         if u.products:
             return "lookup"
-        if not u.kinds and not c.categories and _SELL_CUE.search(question) \
+        if not u.kinds and not c.categories and not topic and _SELL_CUE.search(question) \
                 and self._unsold_words(question):
             return "not_sold"  # "do you sell handbags?", whatever was asked before
         if u.kinds and u.words and not u.follow_up and _THE_ONE.search(question) \
