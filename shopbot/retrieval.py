@@ -368,7 +368,7 @@ class Retriever:
             ranked = self._ranked(snap, question, vector, limit, None, None)
             sources = self._slots(snap, ranked, min(limit, 5), c, closest=True)
             return Retrieval(question, sources, c, relaxed=True, total=0, understanding=u)
-        order = self._relevance_order(snap, question, vector, positions)
+        order = self._relevance_order(snap, question, vector, positions, limit)
         if c.sort:
             dimension = c.sort_dimension
             if dimension == "size":
@@ -412,15 +412,17 @@ class Retriever:
         best = int(np.argmax(scores))
         return leaves[best] if scores[best] >= NEAR_CATEGORY else ""
 
-    def _relevance_order(self, snap, question: str, vector, positions: list[int]) -> list[int]:
+    def _relevance_order(self, snap, question: str, vector, positions: list[int],
+                         limit: int) -> list[int]:
         """``positions`` (product records) ordered by the hybrid ranking of ``question``
-        among them; those it does not reach follow in catalog order."""
+        among them, as far as a ranking of a few times ``limit`` candidates reaches (the
+        list shows ``limit``); the rest follow in catalog order."""
         import numpy as np
 
         mask = np.zeros(len(snap), dtype=bool)
         mask[positions] = True
         allowed = snap.allowed_for_records(mask)
-        n = min(len(snap), max(MIN_CANDIDATES, 4 * len(positions)))
+        n = min(len(snap), max(MIN_CANDIDATES, 4 * min(len(positions), limit)))
         ranked = self._fused(snap, question, vector, n, None, allowed)
         seen: list[int] = []
         for chunk_id, _ in ranked:
