@@ -158,14 +158,17 @@ def test_chat_keeps_the_conversation(cli_env):
 def test_chat_remembers_filters_until_dropped(cli_env):
     env, files = cli_env
     assert shopbot("ingest", str(files / "products.csv"), env=env).returncode == 0
-    lines = ["anything under $100", "do you have tents?", "/drop under $100", "do you have tents?"]
+    lines = ["anything under $100", "any tents in the same budget?", "/drop under $100",
+             "do you have tents?"]
     run = shopbot("chat", env=env, stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
     answers = [line for line in run.stdout.splitlines() if line.startswith("bot> ")]
     assert len(answers) == 3
     assert "(filters: under $100)" in run.stdout
-    # The tent costs $349: under the remembered budget nothing fits, and the bot says so.
-    assert answers[1].startswith("bot> Nothing in our catalog matches under $100, category: Tents")
+    # The tent costs $349: under the remembered budget (referred to) nothing fits, and the
+    # bot says which filter it used and that nothing fits it.
+    assert answers[1].startswith("bot> Using your earlier filters: under $100.")
+    assert "Nothing in our catalog matches under $100, category: Tents" in answers[1]
     assert "filters: none" in run.stdout
     assert "Nothing in our catalog" not in answers[2] and "Alpine 2 Tent" in answers[2]
 
