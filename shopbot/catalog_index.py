@@ -630,7 +630,10 @@ class _Column:
 # Category names too broad to say what a product is ("Jackets & Apparel" holds rain pants).
 _BROAD = frozenset({"apparel", "accessory", "accessories", "gear", "equipment", "essential",
                     "other", "misc", "clothing", "new", "sale", "collection", "product", "more",
-                    "category", "categories", "friendly", "arrival", "default", "all", "shop"})
+                    "category", "categories", "friendly", "arrival", "default", "all", "shop",
+                    # mass nouns: a category named so holds things of many sorts
+                    "furniture", "footwear", "cookware", "drinkware", "knitwear", "luggage",
+                    "electronic", "electronics", "optic", "optics", "lighting", "kitchen"})
 
 
 def kind_key(word: str) -> str:
@@ -653,7 +656,8 @@ def product_kinds(product: Product) -> frozenset[str]:
     Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories"). A category inherits its
     parent's kind when it is a sort of it by name ("Daypacks" under "Backpacks": packs),
     not when it is something else filed there ("Shelters & Tarps" under "Tents")."""
-    kinds = {title_head(product.title)} - {""}
+    head = title_head(product.title)
+    kinds = {head} - {""}
     for path in product.categories[:3]:
         parts = [p for p in re.split(r"\s*(?:>|/|\|)\s*", path) if p.strip()]
         while parts and not _names_things(parts[-1]):
@@ -663,6 +667,12 @@ def product_kinds(product: Product) -> frozenset[str]:
             heads = _category_heads(part)
             if heads is None:
                 break  # a broad category ("Accessories", "Jackets & Apparel"): no kind
+            if len(heads) < _sides(part):
+                # "Coolers & Furniture" also files what is no sort of thing: a product is a
+                # cooler there only when its name says so (the camp table is none).
+                heads = [h for h in heads if h == head]
+                if not heads:
+                    break
             if below and not any(_same_stem(h, b) for h in heads for b in below):
                 break
             kinds.update(heads)
@@ -679,6 +689,11 @@ def _category_heads(name: str) -> list[str] | None:
     if not heads or any(h in _BROAD for h, _ in heads):
         return None
     return [h for h, side in heads if _names_things(side)]
+
+
+def _sides(name: str) -> int:
+    """How many sides a category name has ("Coolers & Furniture": 2)."""
+    return len([s for s in re.split(r"\s*(?:&|,|\band\b|\+)\s*", name.lower()) if s.strip()])
 
 
 def _same_stem(a: str, b: str) -> bool:

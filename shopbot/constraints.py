@@ -304,6 +304,8 @@ class Measure:
     high: float | None = None  # inclusive
     label: tuple[str, ...] = ()
     text: str = ""  # as the shopper wrote it, for the filter chip
+    # Relative to one product ("smaller than the Icebox 45"): for this question only.
+    relative: bool = False
 
     def fits(self, value: float | None) -> bool:
         if value is None or value != value:  # unknown (None or NaN): not shown to fit
@@ -313,18 +315,21 @@ class Measure:
         return self.high is None or value <= self.high + 1e-9
 
     def value_of(self, product: Any) -> float | None:
+        if self.dimension == "price":
+            return product.price()
         from shopbot.quantities import main_value
 
         return main_value(product.measurements(), self.dimension, self.label)
 
     def to_dict(self) -> dict[str, Any]:
         return {"dimension": self.dimension, "low": self.low, "high": self.high,
-                "label": list(self.label), "text": self.text}
+                "label": list(self.label), "text": self.text, "relative": self.relative}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measure:
         return cls(str(data["dimension"]), data.get("low"), data.get("high"),
-                   tuple(data.get("label") or ()), str(data.get("text") or ""))
+                   tuple(data.get("label") or ()), str(data.get("text") or ""),
+                   bool(data.get("relative")))
 
 
 @dataclass
@@ -470,9 +475,9 @@ class Constraints:
             chips.append(f"under {format_budget(high, cur)}")
         elif low is not None:
             chips.append(f"over {format_budget(low, cur)}")
-        if self.sort == "price_asc":
+        if self.sort == "price_asc" and not self.sort_text:
             chips.append("cheapest first")
-        elif self.sort == "price_desc":
+        elif self.sort == "price_desc" and not self.sort_text:
             chips.append("most expensive first")
         elif self.sort:
             chips.append(f"{self.sort_text or self.sort.replace('_', ' ')} first")
@@ -498,7 +503,7 @@ class Constraints:
         return Constraints(
             price_min=self.price_min, price_max=self.price_max, currency=self.currency,
             brands=set(self.brands), colours=set(self.colours), sizes=set(self.sizes),
-            in_stock=self.in_stock, measures=list(self.measures),
+            in_stock=self.in_stock, measures=[m for m in self.measures if not m.relative],
         )
 
     def without(self, chip: str) -> Constraints:

@@ -52,6 +52,10 @@ _REFERENCE = re.compile(
     r"same\s+(?:price|range|budget|size|colou?r)|either|both)\b",
     re.I,
 )
+# "anything smaller?", "something cheaper?": another product than the one just answered.
+_ANOTHER = re.compile(r"\b(?:anything|something|any|another|other|one|ones)\b", re.I)
+# "which of those", "of them": the set listed before, not one product.
+_SET_REFERENCE = re.compile(r"\b(?:those|these|them|which)\b", re.I)
 # "it", "that one": one thing said before.
 _ONE_REFERENCE = re.compile(r"\b(?:it|its|it's|that\s+one|this\s+one)\b", re.I)
 # Openers that continue the conversation ("and in blue?", "what about size L?").
@@ -105,6 +109,7 @@ class Understanding:
     words: list[str] = field(default_factory=list)  # other words a fitting product has
     exclude: list[str] = field(default_factory=list)  # "not the kids one": words it has not
     quoted: list[str] = field(default_factory=list)  # ids of products whose text it quotes
+    accessory_of: str = ""  # "poles for the Alpine 2 tent": the product they are for
     follow_up: bool = False
     # Filter chips remembered from earlier turns: applied to this question, or left out
     # because they make no sense for it.
@@ -299,6 +304,12 @@ class QuestionReader:
                 and all(set(kinds) <= snap.kinds[p] or not kinds for p in quoted_records):
             # "the jacket with the remote on the chest": the product whose text it quotes.
             products, kinds = list(quoted), []
+        accessory_of = ""
+        if len(products) == 1:
+            # "replacement poles for the Alpine 2 tent": poles, made for that product.
+            found = self._accessory(question, products[0])
+            if found:
+                kinds, accessory_of, products = found, products[0], []
         topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
         unsold = (not products and not kinds and not topic
                   and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
@@ -313,7 +324,17 @@ class QuestionReader:
                 own.colours or own.sizes or _ONE_REFERENCE.search(question)):
             # "in black size 34?", "how heavy is it?": the product the last answer was about.
             products = self._answered(history)
+        than = None
+        if follow_up and not products and own.sort and _ANOTHER.search(question) \
+                and not _SET_REFERENCE.search(question):
+            # "got anything smaller?", "something cheaper?": than the product just answered.
+            answered = self._answered(history)
+            than = answered[0] if answered else None
         context = self._context(turns) if follow_up else ""
+        if than is not None:
+            relative = self._relative(own, than)
+            if relative is not None:
+                own, kinds, context = relative, self._kinds_of(than), ""
         search = f"{context} — {question}" if context else question
         if follow_up and context:
             before = parse(context, snap.facets, names=snap.name_spans(context))
@@ -338,6 +359,9 @@ class QuestionReader:
         understanding.words = [w for w in self._must_have(_NEGATED.sub(" ", constraints.text),
                                                           kinds, products)
                                if w not in understanding.exclude]
+        if accessory_of:
+            understanding.accessory_of = accessory_of
+            understanding.words = []
         understanding.intent = self._intent(understanding, question, topic)
         if understanding.intent in ("not_sold", "policy"):
             # No product filter is applied to a policy or to what the shop does not sell.
@@ -347,19 +371,60 @@ class QuestionReader:
             if not understanding.unknown:
                 understanding.unknown = (self.unknown_words(question)
                                          or self._unsold_words(question))
-            if _SELL_CUE.search(question) or understanding.kinds:
+            if understanding.accessory_of:
+                understanding.asked_for = understanding.unknown[0]
+            elif _SELL_CUE.search(question) or understanding.kinds:
                 understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
+
+    def _kinds_of(self, pid: str) -> list[str]:
+        """The kind its title names ("cooler" for the Icebox 45 Hard Cooler)."""
+        from shopbot.catalog_index import title_head
+
+        head = title_head(self._title(pid))
+        return [head] if head else []
+
+    def _relative(self, own: Constraints, pid: str) -> Constraints | None:
+        """"smaller" than the product ``pid``: a bound at its own value of what the sort is
+        on, ordered closest first; None when it has no such value."""
+        import math
+
+        from shopbot.constraints import Measure
+        from shopbot.vocabulary import SIZE_DIMENSIONS
+
+        position = self.snap.records.get(pid)
+        if position is None:
+            return None
+        dimension = own.sort_dimension
+        dimensions = SIZE_DIMENSIONS if dimension == "size" else (dimension,)
+        for name in dimensions:
+            value = self.snap.measure(name, own.sort_label)[position]
+            if not math.isnan(value):
+                break
+        else:
+            return None
+        down = not own.sort_descending  # "smaller", "cheaper", "lighter"
+        out = Constraints.from_dict(own.to_dict())
+        word = own.sort_text or ("cheaper" if down else "more expensive")
+        word = {"cheapest": "cheaper", "most expensive": "more expensive"}.get(word, word)
+        step = max(abs(value) * 1e-6, 0.005)
+        bound = Measure(name, None if down else value + step, value - step if down else None,
+                        own.sort_label, f"{word} than the {self._title(pid)}", relative=True)
+        out.measures = [*out.measures, bound]
+        # The closest to it first: the biggest of the smaller ones.
+        out.sort = f"{name}_{'desc' if down else 'asc'}"
+        out.sort_text = f"closest {word}"
+        return out
 
     def _answered(self, history: Sequence[Turn]) -> list[str]:
         """The product the last answer was about, when it was about one ("The cheapest of
         the 24 shorts we have is the Arcadio Gym Short...", "The Juno Jacket costs...")."""
         last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
         first = re.split(r"(?<=[.!?])\s|\n", last.strip(), maxsplit=1)[0]
-        if not first.startswith("The "):
-            return []
         named = self.snap.named_products(first)
-        return named[-1:] if " is the " in first else named[:1]
+        if re.match(r"The [\w -]+? of the \d+ ", first):  # "The cheapest of the 24 ... is the X"
+            return named[-1:]
+        return named[:1] if first.startswith("The ") else []
 
     def _context(self, turns: list[str]) -> str:
         """The earlier turns a follow-up refers to: back to the last one that names its own
@@ -438,6 +503,14 @@ class QuestionReader:
             return "compare"
         if u.products:
             return "lookup"
+        if u.accessory_of:
+            if not self._accessories(u.kinds, u.accessory_of):
+                spans = self.snap.name_spans(question)
+                before = re.sub(r"\bfor\s+\w*\s*$", "", question[: spans[0][0]]).strip()
+                wanted = " ".join(w for w in before.split() if w.lower() not in _FILLER)
+                u.unknown = [f"{wanted or u.kinds[0]} for the {self._title(u.accessory_of)}"]
+                return "not_sold"
+            return "list"
         if not u.kinds and not c.categories and not topic and _SELL_CUE.search(question) \
                 and self._unsold_words(question):
             return "not_sold"  # "do you sell handbags?", whatever was asked before
@@ -492,6 +565,39 @@ class QuestionReader:
         if found is None:
             found = self.__dict__["_name_vocabulary_list"] = sorted(self.snap.name_words)
         return found
+
+    def _accessory(self, question: str, pid: str) -> list[str]:
+        """The kinds asked for in "<kind> for the <named product>" when they are not what
+        that product is ("replacement poles for the Alpine 2 tent"), else []."""
+        spans = self.snap.name_spans(question)
+        if not spans:
+            return []
+        before = question[: spans[0][0]]
+        if not re.search(r"\bfor\s+(?:the\s+|my\s+|a\s+|an\s+|your\s+)?$", before, re.I):
+            return []
+        position = self.snap.records.get(pid)
+        own = self.snap.kinds[position] if position is not None else frozenset()
+        return [k for k in self.kinds(before) if k not in own]
+
+    def _accessories(self, kinds: list[str], pid: str) -> list[int]:
+        """Products of ``kinds`` whose text names the product ``pid`` (its title's words)."""
+        import numpy as np
+
+        title = tokens(self._title(pid))
+        words = [w for w in title if w not in self.snap.kind_words]
+        pool = [int(i) for i in np.flatnonzero(self.snap.kind_mask(kinds))]
+        named = self.snap.containing_all(words, pool) if words else []
+        if named:
+            return named
+        # None names it: those made for its kind ("a repair kit for the Alpine 2 tent": the
+        # tent repair kit, which says it fixes a tent).
+        kind = [w for w in title[-1:] if w in self.snap.kind_words]
+        return self.snap.called_all(kind, pool) if kind else []
+
+    def _title(self, pid: str) -> str:
+        position = self.snap.records.get(pid)
+        product = self.snap.chunks[position].product if position is not None else None
+        return product.title if product is not None else pid
 
     def _plural_kind(self, question: str, kinds: list[str]) -> bool:
         """Whether the question names a kind in the plural ("tents", "hoodies")."""

@@ -359,6 +359,9 @@ class Retriever:
         options = [list(u.kinds)] + [[m] for m in modifiers]
         scored = [(narrowed(kinds), -n) for n, kinds in enumerate(options)]
         (positions, _), _ = max(scored, key=lambda s: (bool(s[0][0]), s[0][1], s[1]))
+        if u.accessory_of and positions:
+            # "poles for the Alpine 2 tent": those whose text names the tent.
+            positions = snap.reader()._accessories(u.kinds, u.accessory_of) or positions
         if u.exclude and positions:
             # "not the kids one": products called so are left out.
             left = [i for i in positions if not set(u.exclude) & snap.name_token_sets[i]]

@@ -337,7 +337,7 @@ COMPARATIVES: dict[str, tuple[str, bool]] = {
     "shorter": ("length", False), "more powerful": ("power", True),
 }
 #: The dimensions "biggest" and "smallest" mean, in the order they are tried.
-SIZE_DIMENSIONS = ("people", "volume", "area", "length")
+SIZE_DIMENSIONS = ("people", "volume", "area", "length", "power", "charge")
 #: Dimensions where a product "for" an amount must reach at least that far down ("a bag for
 #: -10 degrees": rated to -10 °C or colder); for the others it must hold at least as much.
 LOWER_IS_MORE = frozenset({"temperature"})

@@ -159,3 +159,32 @@ def test_a_list_and_a_follow_up_on_it(assistant):
         assert tent["title"] in listed.text
     lightest = min(two, key=lambda p: p["weight_g"])
     assert first_named(lighter.text, [t["title"] for t in two]) == lightest["title"]
+
+
+def test_an_accessory_for_a_named_product(assistant):
+    # The footprint made for the Alpine 2 Tent, not the tent itself.
+    footprint = assistant.ask("do you have a footprint for the alpine 2 tent?")
+    assert "Alpine 2 Footprint" in footprint.text
+    assert not footprint.text.startswith("The Alpine 2 Tent")
+    # No poles are sold for it: said plainly, and the tent is not offered instead.
+    poles = assistant.ask("can i buy replacement poles for the alpine 2 tent")
+    assert poles.understanding.intent == "not_sold"
+    assert "replacement poles for the Alpine 2 Tent" in poles.text
+    assert poles.sources == []
+
+
+def test_something_smaller_than_the_product_just_answered(assistant):
+    first, smaller = conversation(assistant, "how much is the icebox 45 cooler",
+                                  "got anything smaller?")
+    assert "Icebox 45 Hard Cooler" in first.text
+    coolers = visible(" Cooler")
+    litres = {c["title"]: int(re.search(r"(\d+) L\b", c["description"]).group(1))
+              for c in coolers if re.search(r"(\d+) L\b", c["description"])}
+    assert litres.get("Icebox 45 Hard Cooler")
+    below = [t for t, v in litres.items() if v < litres["Icebox 45 Hard Cooler"]]
+    assert below
+    closest = max(below, key=litres.get)
+    assert first_named(smaller.text, list(litres)) == closest
+    assert "Icebox 45 Hard Cooler" not in [s.title for s in smaller.sources]
+    # "smaller than" that cooler is for this question only: not remembered.
+    assert not any("than the" in chip for chip in smaller.remember.chips())

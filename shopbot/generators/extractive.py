@@ -392,14 +392,21 @@ class ExtractiveGenerator(Generator):
         c = u.constraints
         total = retrieval.total or len(products)
         what = _kind_phrase(u, total)
+        relative = next((m for m in c.measures if m.relative), None)
         if c.sort:
             number, first = products[0]
             value = _measured(first, c)
             said = f" ({value})" if value else ""
             superlative = c.sort_text or ("cheapest" if c.sort == "price_asc" else
                                           "most expensive" if c.sort == "price_desc" else "first")
-            yield (f"The {superlative} of the {total} {what} we have is the {first.title}{said}, "
-                   f"at {_price_text(first)} [{number}].")
+            if relative is not None:  # "got anything smaller?"
+                yield (f"The {first.title}{said}, at {_price_text(first)}, is the closest one "
+                       f"{relative.text} ({total} {what} in all) [{number}].")
+            elif total == 1:
+                yield f"We have one {what}: the {first.title}{said}, at {_price_text(first)} [{number}]."
+            else:
+                yield (f"The {superlative} of the {total} {what} we have is the {first.title}"
+                       f"{said}, at {_price_text(first)} [{number}].")
             if len(products) > 1:
                 yield "\n\nIn order:"
         else:
@@ -565,7 +572,9 @@ def _not_sold(u: Understanding) -> str:
     """Said plainly: not in the catalog, what was asked for, and the nearest category the
     shop carries (no product is offered as the one asked for)."""
     said = NOT_IN_CATALOG
-    if u.asked_for and u.kinds:
+    if u.asked_for and u.accessory_of:
+        said += f" We don't have {u.asked_for}."
+    elif u.asked_for and u.kinds:
         said += f" We don't have a product called “{u.asked_for}”."
     elif u.asked_for and len(u.unknown) <= 2:
         said += f" We don't sell {u.asked_for}."
