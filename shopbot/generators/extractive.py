@@ -68,8 +68,8 @@ _STOPWORDS = frozenset(
     must i me my we our you your it its they them their this that these those there here what
     which who whom whose when where why how much many more most any some all each every no not
     only own same so than too very just also please tell know want need get got buy sell sold
-    shop store have one ones thing things item items product products catalog ridgeline
-    outfitters hi hello thanks thank here there""".split()
+    shop store have one ones thing things item items product products catalog hi hello
+    thanks thank here there""".split()
 )
 
 
