@@ -589,7 +589,26 @@ class _Snapshot:
         ))
         if len(products) > QUOTE_MAX_PRODUCTS:
             return None
+        if all(len(set(run) - set(tokens(self.chunks[p].product.title if self.chunks[p].product
+                                          else ""))) < 2 for p in products):
+            return None  # "a power bank that charges": mostly its name, not its text
         return Quote(tuple(products), (spans[start][1], spans[end - 1][2]))
+
+    def has_any(self, words: Sequence[str], record: int) -> bool:
+        """Whether the product record at ``record`` (or a page or sheet about it) has one of
+        ``words`` (keyword tokens) anywhere in its text."""
+        return not set(words).isdisjoint(self._product_words.get(record, ()))
+
+    @cached_property
+    def _product_words(self) -> dict[int, set[str]]:
+        import numpy as np
+
+        found: dict[int, set[str]] = {}
+        for pos in np.flatnonzero(self.is_product):
+            found[int(pos)] = set(self.word_sets[pos])
+        for pos in np.flatnonzero(self.record_of >= 0):
+            found.setdefault(int(self.record_of[pos]), set()).update(self.word_sets[pos])
+        return found
 
     def containing_all(self, words: Sequence[str], positions: Sequence[int]) -> list[int]:
         """The positions whose chunk has every one of ``words``."""
@@ -653,9 +672,13 @@ def title_head(title: str) -> str:
 def product_kinds(product: Product) -> frozenset[str]:
     """What kind of thing a product is: its title's head noun, and the things its category
     names when that category names things of one sort ("Backpacking Tents", "Hoodies &
-    Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories"). A category inherits its
-    parent's kind when it is a sort of it by name ("Daypacks" under "Backpacks": packs),
-    not when it is something else filed there ("Shelters & Tarps" under "Tents")."""
+    Sweatshirts"; not "Jackets & Apparel", not "Tent Accessories"), and the broader kinds
+    each of those is a sort of (``vocabulary.KIND_PARENTS``: a parka is a jacket). A
+    category inherits its parent's kind when it is a sort of it by name ("Daypacks" under
+    "Backpacks": packs), not when it is something else filed there ("Shelters & Tarps"
+    under "Tents": a beach shelter is no tent)."""
+    from shopbot.vocabulary import kind_parents
+
     head = title_head(product.title)
     kinds = {head} - {""}
     for path in product.categories[:3]:
@@ -677,6 +700,8 @@ def product_kinds(product: Product) -> frozenset[str]:
                 break
             kinds.update(heads)
             below = heads
+    for kind in list(kinds):
+        kinds |= kind_parents(kind)
     return frozenset(kinds)
 
 

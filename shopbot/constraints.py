@@ -761,6 +761,8 @@ def parse(
         _parse_sizes(question, found, spans)
     if facets is not None:
         _parse_facets(question, facets, found, spans)
+        if found.colours:
+            _parse_size_before_colour(question, found, spans)
     if spans:
         found.text = _remove(original, spans)
     return found
@@ -980,6 +982,21 @@ def _parse_stock(question: str, found: Constraints, spans: list[tuple[int, int]]
     elif inside:
         found.in_stock = True
         spans.append(inside.span())
+
+
+# "the Bella Tank in medium blue": a size word right before a colour asked for.
+_SIZE_BEFORE_COLOUR = re.compile(
+    r"\b(?:in\s+(?:an?\s+)?|an?\s+)(?P<size>small|medium|large|extra[\s-]large|"
+    r"extra[\s-]small)\s+(?P<next>[a-z]+)", re.I)
+
+
+def _parse_size_before_colour(question: str, found: Constraints,
+                              spans: list[tuple[int, int]]) -> None:
+    colours = {same_word(c) for colour in found.colours for c in colour.split()}
+    for match in _SIZE_BEFORE_COLOUR.finditer(question):
+        if same_word(match.group("next")) in colours:
+            found.sizes.add(_size_key(re.sub(r"[\s-]+", " ", match.group("size"))))
+            spans.append(match.span("size"))
 
 
 def _parse_sizes(question: str, found: Constraints, spans: list[tuple[int, int]]) -> None:

@@ -64,6 +64,13 @@ _CONTINUES = re.compile(
     r"in|with|without|only|cheaper|bigger|smaller|lighter)\b",
     re.I,
 )
+# What follows a kind to say what it must have or do: "with a liner", "that can charge".
+_FEATURE_CLAUSE = re.compile(
+    r"^\s*(?:that|which|with|featuring|including|having)\b(?P<what>[^?.!;]+)", re.I)
+# Asking which size fits them: the sizing guide answers.
+_SIZE_ADVICE = re.compile(
+    r"\b(?:what|which)\s+(?:[\w-]+\s+){0,3}size\s+(?:do|should|would|will|shall)\s+(?:i|we|he|she|they)"
+    r"\b|\bsize\s+guide\b|\bsizing\s+(?:chart|guide|advice)\b", re.I)
 # A budget the shopper refers back to.
 _SAME_BUDGET = re.compile(r"\b(?:that|same|this|the\s+same)\s+(?:price|range|budget|price\s+range)\b",
                           re.I)
@@ -108,6 +115,9 @@ class Understanding:
     modifiers: list[str] = field(default_factory=list)  # "tank" of "tank tops"
     words: list[str] = field(default_factory=list)  # other words a fitting product has
     exclude: list[str] = field(default_factory=list)  # "not the kids one": words it has not
+    # "shorts with a liner or brief", "a power bank that can charge a laptop": words one of
+    # which a fitting product's own text (its description too) has.
+    features: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)  # ids of products whose text it quotes
     accessory_of: str = ""  # "poles for the Alpine 2 tent": the product they are for
     follow_up: bool = False
@@ -132,6 +142,7 @@ class Understanding:
             "intent": self.intent, "search": self.search, "products": list(self.products),
             "kinds": list(self.kinds), "modifiers": list(self.modifiers),
             "words": list(self.words), "exclude": list(self.exclude),
+            "features": list(self.features),
             "follow_up": self.follow_up,
             "filters": self.constraints.chips(), "remembered_used": list(self.remembered_used),
             "remembered_dropped": list(self.remembered_dropped), "unknown": list(self.unknown),
@@ -163,7 +174,55 @@ class QuestionReader:
 
     def named(self, text: str, rest: str | None = None) -> list[str]:
         """Ids of the products ``text`` names: SKUs and titles as spelt, else one product a
-        (misspelt) name phrase of ``rest`` (the text without its filters) resolves to."""
+        (misspelt) name phrase of ``rest`` (the text without its filters) resolves to; with
+        the siblings whose qualifier it names too ("the atomic tee, v neck or crew neck?":
+        the "(V-neck)" and the "(Crew-Neck)" one)."""
+        found = self._named(text, rest)
+        squeezed = re.sub(r"[\W_]+", "", text.lower())
+        if not found:
+            # "atomic endurance running tee - v neck or crew neck?": the base name spelt out
+            # with the qualifiers of its siblings.
+            for base, members in self._siblings.items():
+                if re.sub(r"[\W_]+", "", base) in squeezed:
+                    found = [pid for pid, q in members if q and q in squeezed]
+                    if found:
+                        return found
+            return []
+        for pid in list(found):
+            for sibling, qualifier in self._siblings.get(self._base_title(pid), ()):
+                if sibling not in found and qualifier and qualifier in squeezed:
+                    found.append(sibling)
+        if len(found) > 1:
+            # The one named by its qualifier is meant, not the one the name phrase chose.
+            qualified = [pid for pid in found if any(
+                q and q in squeezed for p, q in self._siblings.get(self._base_title(pid), ())
+                if p == pid)]
+            if qualified and len(qualified) < len(found) and all(
+                    self._base_title(p) == self._base_title(found[0]) for p in found):
+                found = qualified
+        return found
+
+    def _base_title(self, pid: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"\([^)]*\)", " ", self._title(pid))).strip().lower()
+
+    @property
+    def _siblings(self) -> dict[str, list[tuple[str, str]]]:
+        """Titles that differ only by a qualifier in brackets ("Atomic Tee (V-neck)"): base
+        title -> [(id, the qualifier squeezed: "vneck")], for bases two or more share."""
+        found = self.__dict__.get("_sibling_map")
+        if found is None:
+            groups: dict[str, list[tuple[str, str]]] = {}
+            for pid in self.snap.records:
+                title = self._title(pid)
+                qualifier = re.findall(r"\(([^)]*)\)", title)
+                if qualifier:
+                    groups.setdefault(self._base_title(pid), []).append(
+                        (pid, re.sub(r"[\W_]+", "", " ".join(qualifier).lower())))
+            found = self.__dict__["_sibling_map"] = {
+                base: members for base, members in groups.items() if len(members) > 1}
+        return found
+
+    def _named(self, text: str, rest: str | None = None) -> list[str]:
         snap = self.snap
         found = list(dict.fromkeys([*snap._titles.skus_in(text), *snap.named_products(text)]))
         if found:
@@ -356,9 +415,18 @@ class QuestionReader:
         )
         negated = _NEGATED.findall(constraints.text)
         understanding.exclude = [w for phrase in negated for w in _keywords(phrase)]
-        understanding.words = [w for w in self._must_have(_NEGATED.sub(" ", constraints.text),
-                                                          kinds, products)
-                               if w not in understanding.exclude]
+        if _FOR_ADULTS.search(question):
+            # "hiking boots for adults": not the kids' ones.
+            from shopbot.vocabulary import CHILD_WORDS
+
+            understanding.exclude += [w for w in CHILD_WORDS
+                                      if w in self.snap.product_vocabulary]
+        clause = self._feature_clause(_NEGATED.sub(" ", constraints.text), kinds, products)
+        understanding.features = self._features(clause, kinds)
+        understanding.words = [w for w in self._must_have(
+            _NEGATED.sub(" ", constraints.text).replace(clause, " ") if clause
+            else _NEGATED.sub(" ", constraints.text), kinds, products)
+            if w not in understanding.exclude]
         if accessory_of:
             understanding.accessory_of = accessory_of
             understanding.words = []
@@ -476,6 +544,36 @@ class QuestionReader:
         probe = Constraints(sizes=set(sizes))
         return any(snap.fits(int(i), probe) for i in np.flatnonzero(pool)[:400])
 
+    def _feature_clause(self, text: str, kinds: list[str], products: list[str]) -> str:
+        """The clause after the kind that says what it must have or do ("shorts *with a
+        built in liner or brief*", "a power bank *that can charge a laptop*"), or ""."""
+        if products or not kinds:
+            return ""
+        from shopbot.catalog_index import kind_key
+
+        for match in re.finditer(r"[^\W\d_][\w'-]*", text):
+            if kind_key(match.group(0)) in kinds:
+                rest = text[match.end():]
+                clause = _FEATURE_CLAUSE.match(rest)
+                if clause:
+                    return clause.group("what")
+        return ""
+
+    def _features(self, clause: str, kinds: list[str]) -> list[str]:
+        """The head word of each alternative of a feature clause ("liner or brief": liner,
+        brief), as the keyword index spells it; only words the catalog's products use."""
+        from shopbot.catalog_index import keyword_tokens, kind_key
+
+        vocab = self.snap.product_vocabulary
+        found = []
+        for part in re.split(r"\bor\b|/|,", clause):
+            words = [w for w in keyword_tokens(part)
+                     if w not in _FILLER and kind_key(w) not in kinds and not w.isdigit()
+                     and len(w) > 2]
+            if words and words[-1] in vocab:
+                found.append(words[-1])
+        return list(dict.fromkeys(found))
+
     def _must_have(self, text: str, kinds: list[str], products: list[str]) -> list[str]:
         """The other words of a list question a fitting product must have ("rain" of "rain
         jackets"), as the keyword index spells them; only words the catalog uses."""
@@ -525,6 +623,8 @@ class QuestionReader:
                 return "not_sold"
         if topic and not _LIST_CUE.search(question) and not c.sort:
             return "policy"  # "what's your warranty on stoves?"
+        if _SIZE_ADVICE.search(question) and not c.sort:
+            return "policy"  # "I'm 190 cm, which sleeping bag size do I need?": the guide
         if c.sort and (u.kinds or c.categories or c.filters):
             return "superlative"
         listing = (self._plural_kind(question, u.kinds) or bool(_LIST_CUE.search(question))
@@ -635,6 +735,7 @@ class QuestionReader:
 
 
 # "not the kids one", "no kids", "without a hood", "except the women's": words to leave out.
+_FOR_ADULTS = re.compile(r"\b(?:for\s+(?:an?\s+)?)?(?:adults?|grown[\s-]?ups?)\b", re.I)
 _NEGATED = re.compile(
     r"\b(?:not|no|without|except|excluding|other\s+than)\s+(?:the\s+|a\s+|an\s+|any\s+)?"
     r"([\w'-]+)", re.I)

@@ -352,6 +352,11 @@ class Retriever:
                 called = snap.called_all([word], found)
                 if called:
                     found, applied = called, applied + 1
+            if u.features and found:
+                # "shorts with a liner or brief": those whose own text says one of them.
+                having = [i for i in found if snap.has_any(u.features, i)]
+                if having:
+                    found, applied = having, applied + 1
             return found, applied
 
         # "tank tops", "duffel bags": the head noun is the kind, unless the products of the

@@ -83,12 +83,26 @@ def variant_sentences(
     now = now or datetime.now(timezone.utc)
     title = product.title
     named = named_variants(product, question, query)
-    chosen = named or [v for v in product.variants if v.sku in set(fitting)]
+    fits = [v for v in product.variants if v.sku in set(fitting)]
+    # "in medium blue": the words name the colour, the constraints read the size too.
+    chosen = [v for v in named if v in fits] or named or fits
     if asks_sale(question):
         return sale_sentences(product, chosen or product.variants, now)
     if asks_options(question) and not named:
         return option_sentences(product, question)  # [] when it has no such option
-    if not chosen or not product.has_options:
+    if not product.has_options:
+        return []
+    stock_asked = bool(_STOCK_QUESTION.search(question))
+    if not chosen and stock_asked:
+        # "is the Beacon 400 in stock?": which options are, when they differ.
+        known = {v.available() for v in product.variants} - {None}
+        if len(known) == 2:
+            available = [v for v in product.variants if v.available() is True]
+            sold_out = [v for v in product.variants if v.available() is False]
+            verb = "is" if len(sold_out) == 1 else "are"
+            return [f"The {title} is in stock in {_counted(available)}; "
+                    f"{_labels(sold_out, '')} {verb} out of stock."]
+    if not chosen:
         return []
     return chosen_sentences(product, chosen, now, stock_asked=bool(_STOCK_QUESTION.search(question)),
                             title=title)
@@ -235,6 +249,14 @@ def _common_name(product: Product, chosen: list[Variant]) -> str:
         if len(values := {v.options.get(name) for v in chosen}) == 1 and (value := values.pop())
     ]
     return " / ".join(shared) or "those options"
+
+
+def _counted(variants: list[Variant]) -> str:
+    """"Black (45 available), Red": labels with the quantity where the catalog gives it."""
+    labels = [f"{v.label()} ({v.quantity} available)" if v.quantity else v.label()
+              for v in variants[:MAX_NAMED]]
+    more = len(variants) - MAX_NAMED
+    return ", ".join(labels) + (f" and {more} more" if more > 0 else "")
 
 
 def _labels(variants: list[Variant], common: str) -> str:

@@ -252,6 +252,63 @@ def alternatives(spellings: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(s) for s in ordered) + ")"
 
 
+# -- kinds of product: what a thing also is ------------------------------------------------
+
+#: Everyday retail nouns and the broader kinds they are a sort of, in English: a parka is a
+#: jacket, a headlamp a light, a daypack a backpack. A product whose name or category ends on
+#: the narrower word is also found when a shopper asks for the broader one ("the most
+#: expensive jacket" weighs the parka too). Singular, as ``catalog_index.kind_key`` writes
+#: nouns; read transitively (a headtorch is a headlamp, so a light).
+KIND_PARENTS: dict[str, tuple[str, ...]] = {
+    # outerwear
+    "parka": ("jacket", "coat"), "anorak": ("jacket",), "shell": ("jacket",),
+    "hardshell": ("jacket",), "softshell": ("jacket",), "windbreaker": ("jacket",),
+    "windcheater": ("jacket",), "raincoat": ("jacket", "coat"), "puffer": ("jacket",),
+    "blazer": ("jacket",), "bomber": ("jacket",), "peacoat": ("coat",),
+    "overcoat": ("coat",), "trenchcoat": ("coat",), "cagoule": ("jacket",),
+    # tops
+    "tee": ("shirt", "top"), "t-shirt": ("shirt", "top"), "tshirt": ("shirt", "top"),
+    "polo": ("shirt", "top"), "blouse": ("shirt", "top"), "shirt": ("top",),
+    "tank": ("top",), "camisole": ("top",), "cami": ("top",),
+    "hoody": ("sweatshirt", "top"), "sweatshirt": ("top",), "pullover": ("sweater", "top"),
+    "jumper": ("sweater", "top"), "cardigan": ("sweater", "top"), "sweater": ("top",),
+    "fleece": ("top",),
+    # bottoms
+    "trouser": ("pant",), "jean": ("pant",), "jogger": ("pant",), "chino": ("pant",),
+    "legging": ("pant",), "tight": ("pant",),
+    # footwear
+    "sneaker": ("shoe",), "trainer": ("shoe",), "loafer": ("shoe",), "clog": ("shoe",),
+    "moccasin": ("shoe",), "bootie": ("boot",), "wellington": ("boot",),
+    "welly": ("boot",),
+    # bags
+    "daypack": ("backpack", "pack", "bag"), "rucksack": ("backpack", "pack", "bag"),
+    "knapsack": ("backpack", "pack", "bag"), "backpack": ("pack", "bag"),
+    "duffel": ("bag",), "duffle": ("bag",), "holdall": ("bag",), "tote": ("bag",),
+    "satchel": ("bag",), "messenger": ("bag",),
+    # lighting
+    "headlamp": ("light",), "headtorch": ("headlamp", "light"), "lantern": ("light",),
+    "flashlight": ("light",), "torch": ("light",), "lamp": ("light",),
+    # drinkware
+    "tumbler": ("cup",), "flask": ("bottle",),
+}
+
+
+#: Words that say a product is made for children (keyword tokens: singular, lower case).
+CHILD_WORDS = ("kid", "child", "children", "junior", "youth", "toddler", "baby", "infant")
+
+
+def kind_parents(kind: str) -> set[str]:
+    """Every broader kind ``kind`` is a sort of (KIND_PARENTS, transitively)."""
+    found: set[str] = set()
+    todo = [kind]
+    while todo:
+        for parent in KIND_PARENTS.get(todo.pop(), ()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
 # -- units: the one table of measurement spellings ------------------------------------------
 
 #: Unit spelling -> (dimension, factor to the dimension's base unit): grams, millilitres...

@@ -42,7 +42,7 @@ MAX_EMBEDDED = 16  # sentences embedded per answer at most (a shortlist by share
 SENTENCE_CACHE_SIZE = 20_000  # ~60 MB of vectors at most
 LEXICAL_BOOST = 0.1
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+|\s*[•▪●◦‣]\s*")
 _LABEL_LINE = re.compile(
     r"^(SKU|Price|Brand|Category|Availability|Product page|Item No|Product ID|Barcode|Stock|Status|Tags)\b", re.I
 )
@@ -60,6 +60,7 @@ _WANTS = (
      re.compile(r"\b\d+(?:[–-]\d+)?\s*(?:business\s+)?(?:days?|weeks?|hours?|years?|months?)\b|\b\d{1,2}:\d\d\b", re.I)),
     (re.compile(r"\b(how heavy|weigh|weight)\b", re.I), re.compile(r"\b\d+(?:\.\d+)?\s?(?:g|kg|grams?)\b", re.I)),
     (re.compile(r"\b(size|sizes|fit)\b", re.I), re.compile(r"\b(?:EU|US|UK)\s?\d|\b(?:XS|S|M|L|XL|XXL)\b")),
+    (re.compile(r"\b(percent|percentage|per\s+cent)\b|%", re.I), re.compile(r"\d\s?%")),
 )
 INTENT_BOOST = 0.08
 _STOPWORDS = frozenset(
@@ -731,7 +732,7 @@ def _names_variant(text: str, source: Source) -> bool:
 
 
 _PRICE_OR_STOCK = re.compile(
-    r"^\s*(how much(?!.*\bweigh)|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
+    r"^\s*(how much(?=\s+(?:is|are|does|do|would|will|for|[\w\s]*\bcost))(?!.*\bweigh)|what(?:'s| is) the price|price of|what does .* cost|is .* in stock|"
     r"do you have .* in stock|how many .* (?:left|in stock))", re.I
 )
 
