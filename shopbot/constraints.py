@@ -639,7 +639,7 @@ _BOUND = re.compile(
 _POSTFIX = re.compile(
     rf"(?<![\w.-]){_amount('y')}\s*"
     rf"(?:(?P<ycap>or\s+(?:less|under|below|cheaper|lower)|and\s+(?:under|below|less)|"
-    rf"max(?:imum)?|tops|at\s+most|or\s+so\s+max)|(?P<yfloor>or\s+(?:more|over|above|higher)|"
+    rf"max(?:imum)?|tops|at\s+most|or\s+so\s+max|to\s+spend)|(?P<yfloor>or\s+(?:more|over|above|higher)|"
     rf"and\s+(?:up|over|above)|plus|\+))(?![\w])",
     re.I,
 )

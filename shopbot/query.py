@@ -56,17 +56,21 @@ _REFERENCE = re.compile(
 _ANOTHER = re.compile(r"\b(?:anything|something|any|another|other|one|ones)\b", re.I)
 # "which of those", "of them": the set listed before, not one product.
 _SET_REFERENCE = re.compile(r"\b(?:those|these|them|which)\b", re.I)
+# "those tents", "of them": the set said before.
+_OF_THOSE = re.compile(r"\b(?:those|these|them|either|both)\b", re.I)
 # "it", "that one": one thing said before.
 _ONE_REFERENCE = re.compile(r"\b(?:it|its|it's|that\s+one|this\s+one)\b", re.I)
 # Openers that continue the conversation ("and in blue?", "what about size L?").
 _CONTINUES = re.compile(
-    r"^\s*(?:and|or|also|what\s+about|how\s+about|same|ok(?:ay)?\s+(?:and|what\s+about)|"
+    r"^\s*(?:and|or|also|what\s+about|how\s+about|same|then|"
+    r"ok(?:ay)?\s*,?\s+(?:and|then|what\s+about|how\s+about)|"
     r"in|with|without|only|cheaper|bigger|smaller|lighter)\b",
     re.I,
 )
 # What follows a kind to say what it must have or do: "with a liner", "that can charge".
 _FEATURE_CLAUSE = re.compile(
-    r"^\s*(?:that|which|with|featuring|including|having)\b(?P<what>[^?.!;]+)", re.I)
+    r"^\s*(?:(?:that|which)(?:\s+(?:have|has|come\s+with|comes\s+with))?|with|featuring|"
+    r"including|having|have|has|come\s+with)\b(?P<what>[^?.!;]+)", re.I)
 # Asking which size fits them: the sizing guide answers.
 _SIZE_ADVICE = re.compile(
     r"\b(?:what|which)\s+(?:[\w-]+\s+){0,3}size\s+(?:do|should|would|will|shall)\s+(?:i|we|he|she|they)"
@@ -179,6 +183,17 @@ class QuestionReader:
         the "(V-neck)" and the "(Crew-Neck)" one)."""
         found = self._named(text, rest)
         squeezed = re.sub(r"[\W_]+", "", text.lower())
+        if len(found) == 1 and _COMPARE.search(text):
+            # "the voltpack 20000 or the sunfold 21w panel": the other name, as misspelt
+            # or shortened as a name on its own is.
+            spans = self.snap.name_spans(text)
+            for part in re.finditer(r"[^,/]+?(?=\s*(?:,|/|\bor\b|\bvs\.?|\bversus\b|\band\b"
+                                    r"|\bthan\b|[?!.;]|$))", text):
+                if any(a < part.end() and part.start() < b for a, b in spans):
+                    continue
+                words = re.sub(r"^\s*(?:or|vs\.?|versus|and|than)\b", " ", part.group(0))
+                other = self._named(words, parse(words, self.snap.facets).text)
+                found += [pid for pid in other if pid not in found]
         if not found:
             # "atomic endurance running tee - v neck or crew neck?": the base name spelt out
             # with the qualifiers of its siblings.
@@ -201,6 +216,33 @@ class QuestionReader:
                     self._base_title(p) == self._base_title(found[0]) for p in found):
                 found = qualified
         return found
+
+    def misnamed(self, text: str) -> str:
+        """A product's shortened name followed by another kind of thing ("the apollo
+        running *jacket*" when the Apollo Running Short is all there is; "the alpine 2
+        replacement *pole* set"): the phrase, a product the shop does not have; else ""."""
+        from shopbot.catalog_index import kind_key
+
+        snap = self.snap
+        for start, end, pid in snap._titles.mentions(text):
+            # A name several products share ("Alpine 2": the tent and its footprint) is
+            # any of them.
+            ids = [pid] if pid is not None else snap.named_products(text[start:end])
+            positions = [snap.records[i] for i in ids if i in snap.records]
+            if not positions:
+                continue
+            title = {w for i in ids for w in tokens(self._title(i))}
+            own = set().union(*(snap.kinds[p] for p in positions))
+            after = re.findall(r"[\w'-]+", text[end:])[:3]
+            for i, word in enumerate(after):
+                key = kind_key(word)
+                if word.lower() in title or key in title:
+                    break  # "the alpine 2 tent": its own name goes on
+                if key in snap.kind_words and key not in own:
+                    return " ".join([text[start:end], *after[:i + 1]])
+                if word.lower() in _FILLER:
+                    break
+        return ""
 
     def _base_title(self, pid: str) -> str:
         return re.sub(r"\s+", " ", re.sub(r"\([^)]*\)", " ", self._title(pid))).strip().lower()
@@ -225,6 +267,8 @@ class QuestionReader:
     def _named(self, text: str, rest: str | None = None) -> list[str]:
         snap = self.snap
         found = list(dict.fromkeys([*snap._titles.skus_in(text), *snap.named_products(text)]))
+        if found and self.misnamed(text):
+            found = list(snap._titles.skus_in(text))
         if found:
             return found
         phrase = _name_phrase(text if rest is None else rest)
@@ -238,11 +282,13 @@ class QuestionReader:
             dropped = words[end:]
             if any(w.isdigit() or singular(w.lower()) in snap.kind_words for w in dropped):
                 break  # "Summit Expedition 3 Tent" is not the "Summit" something
-            part = " ".join(words[:end])
+            # "sunfold 21w panel" spells the "Sunfold 21 W Solar Panel" too.
+            part = re.sub(r"\b(\d+(?:\.\d+)?)([a-z]{1,3})\b", r"\1 \2", " ".join(words[:end]),
+                          flags=re.I)
             if end == 1 and (words[0].lower() in snap.passage_vocabulary
                              or len(words[0]) < 4):
                 break  # one everyday word ("long") names no product
-            pid = snap._titles.resolve(part)
+            pid = snap._titles.resolve(part) or snap._titles.resolve(" ".join(words[:end]))
             position = snap.records.get(pid) if pid is not None else None
             product = snap.chunks[position].product if position is not None else None
             if product is not None and not self._only_kind_words(part, pid) \
@@ -333,7 +379,8 @@ class QuestionReader:
         the constraints; when it fits neither, the shopper's own words rule it out and it is
         not returned as quoted."""
         snap = self.snap
-        names = snap.name_spans(text)
+        # "a real tent, not a tarp": what is ruled out is no filter to apply.
+        names = [*snap.name_spans(text), *(m.span(1) for m in _NEGATED.finditer(text))]
         found = parse(text, snap.facets, names=names)
         quote = snap.quoted(text)
         if quote is None:
@@ -352,13 +399,16 @@ class QuestionReader:
 
     def understand(self, question: str, history: Sequence[Turn] = (),
                    remembered: Constraints | None = None) -> Understanding:
+        from shopbot.catalog_index import kind_key
+
         snap = self.snap
         question = question.strip()
         turns = _user_turns(history)
         own, quoted_records = self.constraints_of(question)
         quoted = [snap.chunks[p].product_id for p in quoted_records]
         products = self.named(question, own.text)
-        kinds = self.kinds(own.text) if not products else []
+        ruled_out = {kind_key(w) for m in _NEGATED.finditer(question) for w in m.group(1).split()}
+        kinds = [k for k in self.kinds(own.text) if k not in ruled_out] if not products else []
         if quoted and not products and not own.sort and not self._plural_kind(question, kinds) \
                 and all(set(kinds) <= snap.kinds[p] or not kinds for p in quoted_records):
             # "the jacket with the remote on the chest": the product whose text it quotes.
@@ -373,7 +423,10 @@ class QuestionReader:
         unsold = (not products and not kinds and not topic
                   and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
         has_subject = bool(products or kinds or own.categories or topic or unsold)
-        refers = bool(_REFERENCE.search(question))
+        # "the biggest power bank to go with it": its own kind, the earlier product aside;
+        # "which of those tents are blue": the set listed before.
+        refers = bool(_REFERENCE.search(question)) and (
+            not kinds or bool(_OF_THOSE.search(question)))
         follow_up = bool(turns) and (
             (refers and not products) or (not has_subject)
             or (bool(_CONTINUES.match(question)) and not topic and not own.categories
@@ -431,6 +484,11 @@ class QuestionReader:
             understanding.accessory_of = accessory_of
             understanding.words = []
         understanding.intent = self._intent(understanding, question, topic)
+        wrong = "" if products else self.misnamed(question)
+        if wrong and understanding.intent not in ("policy",):
+            understanding.intent = "not_sold"  # "how much is the apollo running jacket"
+            understanding.unknown = [wrong]
+            understanding.kinds = understanding.kinds or self.kinds(wrong)[-1:]
         if understanding.intent in ("not_sold", "policy"):
             # No product filter is applied to a policy or to what the shop does not sell.
             understanding.remembered_dropped += understanding.remembered_used
@@ -737,8 +795,8 @@ class QuestionReader:
 # "not the kids one", "no kids", "without a hood", "except the women's": words to leave out.
 _FOR_ADULTS = re.compile(r"\b(?:for\s+(?:an?\s+)?)?(?:adults?|grown[\s-]?ups?)\b", re.I)
 _NEGATED = re.compile(
-    r"\b(?:not|no|without|except|excluding|other\s+than)\s+(?:the\s+|a\s+|an\s+|any\s+)?"
-    r"([\w'-]+)", re.I)
+    r"\b(?:not|no|without|except|excluding|besides|other\s+than)\s+(?:the\s+|a\s+|an\s+|any\s+)?"
+    r"([\w'-]+(?:\s+(?:or|nor)\s+(?:the\s+|a\s+|an\s+|any\s+)?[\w'-]+)*)", re.I)
 
 
 def _keywords(text: str) -> list[str]:

@@ -315,7 +315,7 @@ def kind_parents(kind: str) -> set[str]:
 #: base units are g (mass), l (volume), mm (length), m² (area), lm (light), mAh (charge),
 #: W (power), people (capacity). Temperature is in °C; "°f" carries factor 1.0 and is
 #: converted with (value - 32) * 5/9 by whoever reads it. Keys are lower-cased, except the
-#: single letters "L" and "W", which are written so.
+#: single letters "L", "W" and "C" (Celsius: "-5 C"), which are written so.
 UNITS: dict[str, tuple[str, float]] = {
     "g": ("mass", 1.0), "gram": ("mass", 1.0), "grams": ("mass", 1.0),
     "kg": ("mass", 1000.0), "kilogram": ("mass", 1000.0), "kilograms": ("mass", 1000.0),
@@ -334,7 +334,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "lm": ("light", 1.0), "lumen": ("light", 1.0), "lumens": ("light", 1.0),
     "mah": ("charge", 1.0),
     "w": ("power", 1.0), "W": ("power", 1.0), "watt": ("power", 1.0), "watts": ("power", 1.0),
-    "°c": ("temperature", 1.0), "°f": ("temperature", 1.0),
+    "°c": ("temperature", 1.0), "°f": ("temperature", 1.0), "C": ("temperature", 1.0),
+    "celsius": ("temperature", 1.0), "fahrenheit": ("temperature", 1.0),
     "degrees": ("temperature", 1.0), "degree": ("temperature", 1.0),
     "people": ("people", 1.0), "person": ("people", 1.0), "persons": ("people", 1.0),
 }
@@ -394,7 +395,7 @@ COMPARATIVES: dict[str, tuple[str, bool]] = {
     "shorter": ("length", False), "more powerful": ("power", True),
 }
 #: The dimensions "biggest" and "smallest" mean, in the order they are tried.
-SIZE_DIMENSIONS = ("people", "volume", "area", "length", "power", "charge")
+SIZE_DIMENSIONS = ("people", "volume", "area", "length", "charge", "power")
 #: Dimensions where a product "for" an amount must reach at least that far down ("a bag for
 #: -10 degrees": rated to -10 °C or colder); for the others it must hold at least as much.
 LOWER_IS_MORE = frozenset({"temperature"})
