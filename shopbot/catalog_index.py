@@ -619,6 +619,12 @@ class _Snapshot:
         """Ids of the products whose name the question spells out, in question order."""
         return self._titles.find(question)
 
+    def resolve_name(self, phrase: str) -> str | None:
+        """The id of the one visible product ``phrase`` names (a SKU, a title, part of one,
+        or a misspelt one: shopbot.product_names.TitleIndex.resolve), else None."""
+        found = self._titles.resolve(phrase)
+        return found if found is not None and found in self.records else None
+
     def name_spans(self, question: str) -> list[tuple[int, int]]:
         """Where the question spells out a product's name (not filters: "Red Rock Kettle")."""
         return self._titles.spans(question)

@@ -307,7 +307,23 @@ class CatalogService:
                 q, remembered=remembered, asked=asked, understanding=understanding
             ),
             backend,
-            understand=lambda q, history=(), remembered=None: self.retriever.understand(
-                q, history, remembered
-            ),
+            understand=self._understander(backend),
         )
+
+    def _understander(self, backend: Generator) -> Callable[..., Understanding]:
+        """The chain's understand step: the offline reading (shopbot.query), and with
+        SHOPBOT_LLM_PARSE=on and the openai generator, the model's reading checked against
+        the same catalog snapshot and merged into it (shopbot.llm_parse)."""
+        from shopbot.llm_parse import reader_for
+
+        llm_reader = reader_for(self.settings, backend)
+
+        def understand(question: str, history: Sequence[Any] = (),
+                       remembered: Constraints | None = None) -> Understanding:
+            if llm_reader is None:
+                return self.retriever.understand(question, history, remembered)
+            snap = self.retriever.index.snapshot()
+            offline = snap.reader().understand(question, history, remembered)
+            return llm_reader.refine(offline, history, snap)
+
+        return understand

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -192,6 +192,22 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(
         2, ge=0, description="Retries on rate limits, timeouts and server errors."
     )
+    llm_parse: Literal["off", "on"] = Field(
+        "off",
+        description="`on`: with the openai generator (and its key), each question is also "
+        "read by the model (tool calling through langchain-openai) and what it returns, once "
+        "checked against the catalog (real product names, kinds the shop has, known sort "
+        "keys, sane prices), fills in what the offline reading missed or fixes its intent. "
+        "Any failure keeps the offline reading. One more model call per question. `off` "
+        "(default): the offline reading alone.",
+    )
+    llm_parse_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Seconds the LLM reading of a question (SHOPBOT_LLM_PARSE) may take, "
+        "with no retry; past it the offline reading is used.",
+    )
     flan_t5_model: str | None = Field(
         None,
         description="Flan-T5 (or any seq2seq) model: a hub id such as `google/flan-t5-base` "
@@ -299,6 +315,18 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("llm_parse", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        """`on`/`off`, also written as true/false, yes/no or 1/0."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, str):
+            text = value.strip().lower()
+            return {"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off",
+                    "0": "off", "": "off"}.get(text, text)
         return value
 
     @field_validator("default_currency")

@@ -9,6 +9,11 @@ test): ``reply`` (messages -> answer text), ``fail_status`` (e.g. 429, 500) for 
 ``fail_times`` requests (``fail_message`` the error text), ``delay`` before answering,
 ``hold_after_first`` to pause a stream after its first piece, ``drop_after_first`` to cut it
 there, and ``models``. Every request body is recorded in ``requests``.
+A request for structured output (``tools``, as tool calling sends, or a ``json_schema``
+``response_format``) gets ``structured_reply(body)``: a dict is sent as the called function's
+arguments (or the JSON content), a str as raw arguments (malformed ones too), None as a plain
+text reply that calls nothing; ``structured_delay`` holds only those requests. Without a
+``structured_reply`` such a request is answered like any other (a server that ignores tools).
 A wrong key gets a 401 whose message echoes the key it received, as some servers do, so tests
 can prove that our messages never repeat it.
 
@@ -44,6 +49,21 @@ def split_pieces(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) or [""]
 
 
+def is_structured(body: dict[str, Any]) -> bool:
+    """Whether a chat request asks for structured output: tool calling or a JSON schema."""
+    response_format = body.get("response_format") or {}
+    return bool(body.get("tools")) or response_format.get("type") == "json_schema"
+
+
+def _tool_name(body: dict[str, Any]) -> str:
+    """The function a tool-calling request asks for (its tool_choice, else its first tool)."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        return choice.get("function", {}).get("name", "")
+    tools = body.get("tools") or [{}]
+    return tools[0].get("function", {}).get("name", "")
+
+
 class OpenAICompatibleServer:
     def __init__(self, api_key: str = DEFAULT_KEY) -> None:
         self.default_key = api_key
@@ -73,6 +93,8 @@ class OpenAICompatibleServer:
             self.models: tuple[str, ...] = DEFAULT_MODELS
             self.requests: list[dict[str, Any]] = []
             self.finished_streams = 0
+            self.structured_reply: Callable[[dict[str, Any]], Any] | None = None
+            self.structured_delay = 0.0
 
     @property
     def base_url(self) -> str:
@@ -85,6 +107,10 @@ class OpenAICompatibleServer:
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return [r["body"] for r in self.requests if r["path"].endswith("/chat/completions")]
+
+    def structured_requests(self) -> list[dict[str, Any]]:
+        """The chat requests that asked for structured output (tools or a JSON schema)."""
+        return [b for b in self.chat_requests() if is_structured(b)]
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -171,8 +197,10 @@ class OpenAICompatibleServer:
                 )
                 if failing and self.fail_times is not None:
                     self.fail_times -= 1
-            if self.delay:
-                deadline = time.monotonic() + self.delay
+            structured = is_structured(body) and self.structured_reply is not None
+            delay = self.delay + (self.structured_delay if structured else 0.0)
+            if delay:
+                deadline = time.monotonic() + delay
                 while time.monotonic() < deadline and epoch == self._epoch:
                     await asyncio.sleep(0.02)
             if failing:
@@ -196,9 +224,13 @@ class OpenAICompatibleServer:
                     "invalid_request_error",
                     "model_not_found",
                 )
-            text = self.reply(body.get("messages", []))
             completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
             created = int(time.time())
+            if structured and not body.get("stream"):
+                reply = self.structured_reply(body)
+                if reply is not None:
+                    return JSONResponse(structured_completion(body, reply, completion_id, created))
+            text = self.reply(body.get("messages", []))
             usage = {"prompt_tokens": 50, "completion_tokens": len(text.split()), "total_tokens": 0}
             usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
             if not body.get("stream"):
@@ -264,6 +296,32 @@ class OpenAICompatibleServer:
                 Route("/v1/models", models, methods=["GET"]),
             ]
         )
+
+
+def structured_completion(body: dict[str, Any], reply: Any, completion_id: str,
+                          created: int) -> dict[str, Any]:
+    """A chat.completion that calls the requested function with ``reply`` (tools), or whose
+    content is ``reply`` as JSON (a json_schema response format)."""
+    arguments = reply if isinstance(reply, str) else json.dumps(reply)
+    if body.get("tools"):
+        message = {
+            "role": "assistant", "content": None, "refusal": None,
+            "tool_calls": [{
+                "id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
+                "function": {"name": _tool_name(body), "arguments": arguments},
+            }],
+        }
+        finish = "tool_calls"
+    else:
+        message = {"role": "assistant", "content": arguments, "refusal": None}
+        finish = "stop"
+    tokens = len(arguments.split())
+    return {
+        "id": completion_id, "object": "chat.completion", "created": created,
+        "model": body.get("model"), "system_fingerprint": None,
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": tokens, "total_tokens": 50 + tokens},
+    }
 
 
 @pytest.fixture(scope="session")

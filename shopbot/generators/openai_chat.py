@@ -100,20 +100,39 @@ class OpenAIGenerator(Generator):
             raise GeneratorUnavailable(MISSING_KEY)
         with self._lock:
             if self._llm is None:
-                from langchain_openai import ChatOpenAI
-                from pydantic import SecretStr
-
-                self._llm = ChatOpenAI(
-                    model=self.settings.openai_model,
-                    api_key=SecretStr(key),
-                    base_url=self._base_url(),
-                    temperature=self.settings.openai_temperature,
-                    max_tokens=self.settings.openai_max_tokens,
-                    timeout=self.settings.openai_timeout,
-                    max_retries=self.settings.openai_max_retries,
-                    streaming=True,
-                )
+                self._llm = self.new_chat_model(streaming=True)
         return self._llm
+
+    def new_chat_model(self, **overrides: Any) -> ChatOpenAI:
+        """A new LangChain chat model on the configured server, with the configured key and
+        model, and the openai_* settings unless ``overrides`` (ChatOpenAI arguments) say
+        otherwise: the question reader (shopbot.llm_parse) asks with its own timeout.
+        Raises GeneratorUnavailable when no key is set."""
+        key = self._api_key()
+        if key is None:
+            raise GeneratorUnavailable(MISSING_KEY)
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        options: dict[str, Any] = {
+            "model": self.settings.openai_model,
+            "temperature": self.settings.openai_temperature,
+            "max_tokens": self.settings.openai_max_tokens,
+            "timeout": self.settings.openai_timeout,
+            "max_retries": self.settings.openai_max_retries,
+            **overrides,
+        }
+        return ChatOpenAI(api_key=SecretStr(key), base_url=self._base_url(), **options)
+
+    @property
+    def configured(self) -> bool:
+        """Whether a key is set (the model can be asked at all)."""
+        return self._api_key() is not None
+
+    def error_detail(self, exc: BaseException) -> str:
+        """What went wrong in a call, short, for a log line: the server's own error text
+        (or the transport's), never the API key."""
+        return self._detail(exc)  # type: ignore[arg-type]
 
     # -- the contract --------------------------------------------------------------------
 
