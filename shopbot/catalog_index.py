@@ -45,7 +45,9 @@ _KEYWORD_STOPWORDS = frozenset(
 def keyword_tokens(text: str) -> list[str]:
     """The words BM25 ranks on: lower-cased, singular, without filler words. Hyphenated
     words also count as one ("2-person" -> "2", "person", "2person")."""
-    words = [w for w in tokens(text) if w not in _KEYWORD_STOPWORDS]
+    # Possessives folded: "Women's" and "womens" are "women" (tokens leaves "women'").
+    words = [w.rstrip("'") for w in tokens(text) if w.rstrip("'") not in _KEYWORD_STOPWORDS]
+    words = [w for w in words if w]
     joined = ["".join(tokens(m)) for m in re.findall(r"\w+(?:-\w+)+", text.lower())]
     return words + [j for j in joined if j]
 

@@ -16,6 +16,7 @@ reads a product's fields from chunk metadata by key.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -352,8 +353,10 @@ class Product:
 
     def variants_named(self, text: str) -> list[Variant]:
         """The variants whose option values ``text`` names ("the M in black", "500 ml"):
-        every named value must fit; [] when the text names none of its values."""
-        words = _words(text)
+        every named value must fit; [] when the text names none of its values. "How long"
+        and "how wide" ask a question; they name no size Long or Wide."""
+        words = _words(re.sub(r"\bhow\s+(?:long|wide|short|tall|big|large|small)\b", " ", text,
+                              flags=re.I))
         wanted: dict[str, set[str]] = {}
         for name in self.options:
             for value in self.option_values(name):

@@ -56,6 +56,8 @@ _REFERENCE = re.compile(
 _ANOTHER = re.compile(r"\b(?:anything|something|any|another|other|one|ones)\b", re.I)
 # "which of those", "of them": the set listed before, not one product.
 _SET_REFERENCE = re.compile(r"\b(?:those|these|them|which)\b", re.I)
+# "the cirrus one", "the blue one": one of those said before, by a word of its own.
+_THE_X_ONE = re.compile(r"\bthe\s+([\w-]+)\s+one\b", re.I)
 # "those tents", "of them": the set said before.
 _OF_THOSE = re.compile(r"\b(?:those|these|them|either|both)\b", re.I)
 # "it", "that one": one thing said before.
@@ -353,7 +355,10 @@ class QuestionReader:
                 continue
             in_passages = passages.get(word, 0) / n_passages
             in_products = products.get(word, 0) / n_products
-            if passages.get(word, 0) >= 2 and in_passages > 4 * in_products \
+            # Twice in the passages and far more there than in products, or in a passage
+            # and in no product at all ("do you accept PayPal?").
+            if (passages.get(word, 0) >= 2 and in_passages > 4 * in_products
+                    or passages.get(word, 0) >= 1 and not products.get(word, 0)) \
                     and word not in self.snap.name_words:
                 found.add(word)
         return found
@@ -370,6 +375,11 @@ class QuestionReader:
                 out.append(word)
         return list(dict.fromkeys(out))
 
+    def _not_filters(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` says what is no filter: a product's name ("Red Rock Kettle") and
+        what it rules out ("a real tent, not a tarp")."""
+        return [*self.snap.name_spans(text), *(m.span(1) for m in _NEGATED.finditer(text))]
+
     def constraints_of(self, text: str) -> tuple[Constraints, list[int]]:
         """The constraints of ``text`` read against the catalog's vocabulary, and the records
         of the products it quotes (``shopbot.catalog_index.Quote``). Quoted words are the
@@ -379,8 +389,7 @@ class QuestionReader:
         the constraints; when it fits neither, the shopper's own words rule it out and it is
         not returned as quoted."""
         snap = self.snap
-        # "a real tent, not a tarp": what is ruled out is no filter to apply.
-        names = [*snap.name_spans(text), *(m.span(1) for m in _NEGATED.finditer(text))]
+        names = self._not_filters(text)
         found = parse(text, snap.facets, names=names)
         quote = snap.quoted(text)
         if quote is None:
@@ -423,6 +432,7 @@ class QuestionReader:
         unsold = (not products and not kinds and not topic
                   and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
         has_subject = bool(products or kinds or own.categories or topic or unsold)
+        about = ""  # a policy question about the product just answered: its category
         # "the biggest power bank to go with it": its own kind, the earlier product aside;
         # "which of those tents are blue": the set listed before.
         refers = bool(_REFERENCE.search(question)) and (
@@ -436,6 +446,20 @@ class QuestionReader:
                 own.colours or own.sizes or _ONE_REFERENCE.search(question)):
             # "in black size 34?", "how heavy is it?": the product the last answer was about.
             products = self._answered(history)
+            if products and topic and not own.colours and not own.sizes:
+                # "how long is the warranty on it?": the policy, for that sort of product.
+                about = self._policy_subject(products[0])
+                products, follow_up = [], False
+
+        if follow_up and not products:
+            # "how heavy is the cirrus one?": the one of those just listed called so.
+            one = _THE_X_ONE.search(question)
+            word = one.group(1).lower() if one else ""
+            for listed in self._listed_before(history) if word else ():
+                called = [pid for pid in listed if word in tokens(self._title(pid))]
+                if len(called) == 1:
+                    products = called
+                    break
         than = None
         if follow_up and not products and own.sort and _ANOTHER.search(question) \
                 and not _SET_REFERENCE.search(question):
@@ -448,13 +472,18 @@ class QuestionReader:
             if relative is not None:
                 own, kinds, context = relative, self._kinds_of(than), ""
         search = f"{context} — {question}" if context else question
+        if about:
+            search = f"{question} ({about})"
         if follow_up and context:
-            before = parse(context, snap.facets, names=snap.name_spans(context))
+            before = parse(context, snap.facets, names=self._not_filters(context))
             if not products:
                 products = self.named(context, before.text)
             if not own.categories and not kinds:
                 own.categories, own.category_paths = before.categories, before.category_paths
-                kinds = self.kinds(before.text) if not products else []
+                ruled_out |= {kind_key(w) for m in _NEGATED.finditer(context)
+                              for w in m.group(1).split()}
+                kinds = [k for k in self.kinds(before.text) if k not in ruled_out] \
+                    if not products else []
             own.text = f"{before.text} {own.text}".strip()
         keep = remember(remembered, own).remembered() if remembered else own.remembered()
         constraints, used, dropped = self._with_remembered(
@@ -503,6 +532,15 @@ class QuestionReader:
                 understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
 
+    def _policy_subject(self, pid: str) -> str:
+        """What a policy question about ``pid`` is about: its categories ("Sleeping Bags")."""
+        position = self.snap.records.get(pid)
+        product = self.snap.chunks[position].product if position is not None else None
+        if product is None:
+            return ""
+        parts = [p.strip() for c in product.categories[:2] for p in re.split(r"[>/|]", c)]
+        return ", ".join(dict.fromkeys(p for p in parts if p))
+
     def _kinds_of(self, pid: str) -> list[str]:
         """The kind its title names ("cooler" for the Icebox 45 Hard Cooler)."""
         from shopbot.catalog_index import title_head
@@ -542,6 +580,11 @@ class QuestionReader:
         out.sort_text = f"closest {word}"
         return out
 
+    def _listed_before(self, history: Sequence[Turn]) -> list[list[str]]:
+        """The products each of the last three answers named, the latest answer first."""
+        answers = [t.content for t in reversed(history) if t.role == "assistant"][:3]
+        return [self.snap.named_products(a) for a in answers]
+
     def _answered(self, history: Sequence[Turn]) -> list[str]:
         """The product the last answer was about, when it was about one ("The cheapest of
         the 24 shorts we have is the Arcadio Gym Short...", "The Juno Jacket costs...")."""
@@ -558,7 +601,7 @@ class QuestionReader:
         context: list[str] = []
         for earlier in reversed(turns[-3:]):
             context.insert(0, earlier)
-            own = parse(earlier, self.snap.facets, names=self.snap.name_spans(earlier))
+            own = parse(earlier, self.snap.facets, names=self._not_filters(earlier))
             if self.named(earlier, own.text) or self.kinds(own.text) or own.categories:
                 break
         return " — ".join(context)
@@ -622,12 +665,17 @@ class QuestionReader:
         brief), as the keyword index spells it; only words the catalog's products use."""
         from shopbot.catalog_index import keyword_tokens, kind_key
 
+        from shopbot.vocabulary import dimension_of_word, unit_of
+
         vocab = self.snap.product_vocabulary
         found = []
         for part in re.split(r"\bor\b|/|,", clause):
+            # "with a comfort rating of -5 °C", "with 2500 W output": a measured bound
+            # (shopbot.constraints), no word to look for.
             words = [w for w in keyword_tokens(part)
                      if w not in _FILLER and kind_key(w) not in kinds and not w.isdigit()
-                     and len(w) > 2]
+                     and len(w) > 2 and dimension_of_word(w) is None and unit_of(w) is None
+                     and not any(ch.isdigit() for ch in w)]
             if words and words[-1] in vocab:
                 found.append(words[-1])
         return list(dict.fromkeys(found))
@@ -673,7 +721,8 @@ class QuestionReader:
         if u.kinds and u.words and not u.follow_up and _THE_ONE.search(question) \
                 and not self._plural_kind(question, u.kinds):
             # "how much is the Camp Mug": one product by a name no product of that kind has.
-            name = " ".join(w for w in _before_kind(question, u.kinds).split()
+            name = " ".join(w for w in _before_kind(question, u.kinds,
+                                                    self.snap.name_words).split()
                             if not self.snap.facets.lookup([w.lower()]))
             titles = (self.snap.chunks[int(i)].product for i in self._kind_positions(u.kinds))
             if name and not any(_spells(name, p.title) for p in titles if p is not None):
@@ -826,16 +875,20 @@ def _as_written(question: str, phrase: str) -> str:
     return found.group(0) if found else phrase
 
 
-def _before_kind(text: str, kinds: list[str]) -> str:
+def _before_kind(text: str, kinds: list[str], name_words: frozenset[str] = frozenset()) -> str:
     """The capitalised name between "the" and a capitalised kind noun: "Camp" of "how much
-    is the Camp Mug" ("the women's tee" names no product: it describes one)."""
+    is the Camp Mug" ("the women's tee" names no product: it describes one); or, written in
+    lower case, a model name: words of the shop's product names and a number ("the summit
+    expedition 3 tent")."""
     words = re.findall(r"[\w'-]+", text)
     for i, word in enumerate(words):
         if singular(word.lower()) in kinds:
             start = max((j for j in range(i) if words[j].lower() == "the"), default=None)
             name = words[start + 1:i] if start is not None else []
-            if not word[:1].isupper() or not name or \
-                    not all(w[:1].isupper() or w[:1].isdigit() for w in name):
+            model = bool(name) and any(w.isdigit() for w in name) and all(
+                w.isdigit() or singular(w.lower()) in name_words for w in name)
+            if not model and (not word[:1].isupper() or not name or
+                              not all(w[:1].isupper() or w[:1].isdigit() for w in name)):
                 return ""
             return " ".join(w for w in name if w.lower() not in _FILLER)
     return ""

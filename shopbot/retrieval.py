@@ -278,6 +278,13 @@ class Retriever:
         if understanding is not None and use_constraints and understanding.intent == "not_sold":
             understanding.near = understanding.near or self._nearest_category(snap, vector)
             return Retrieval(question, [], constraints, understanding=understanding)
+        if understanding is not None and use_constraints and understanding.intent == "policy":
+            # Shipping, returns, warranty: the shop's passages answer, not its products.
+            passages = ~(snap.record_of >= 0) & ~snap.is_product
+            if passages.any():
+                ranked = self._ranked(snap, question, vector, k, None, passages)
+                return Retrieval(question, self._slots(snap, ranked, k, None), constraints,
+                                 understanding=understanding)
         if understanding is not None and use_constraints and understanding.lists:
             listed = self._listed(snap, understanding, question, vector, max(k, list_limit))
             if listed is not None:

@@ -88,8 +88,14 @@ def variant_sentences(
     chosen = [v for v in named if v in fits] or named or fits
     if asks_sale(question):
         return sale_sentences(product, chosen or product.variants, now)
-    if asks_options(question) and not named:
-        return option_sentences(product, question)  # [] when it has no such option
+    if asks_options(question):
+        options = option_sentences(product, question)  # [] when it has no such option
+        if not named or not product.has_options:
+            return options
+        # "what colours does it come in? looking for forest green in XL": both.
+        return options + chosen_sentences(
+            product, [v for v in named if v in fits] or named, now,
+            stock_asked=bool(_STOCK_QUESTION.search(question)), title=product.title)
     if not product.has_options:
         return []
     stock_asked = bool(_STOCK_QUESTION.search(question))
