@@ -350,8 +350,10 @@ class QuestionReader:
         n_passages = max(1, passages.get("", 0))
         n_products = max(1, products.get("", 0))
         found = set()
+        from shopbot.vocabulary import AUDIENCE_WORDS
+
         for word in keyword_tokens(text):
-            if word in _FILLER or len(word) < 3:
+            if word in _FILLER or len(word) < 3 or word in AUDIENCE_WORDS:
                 continue
             in_passages = passages.get(word, 0) / n_passages
             in_products = products.get(word, 0) / n_products
@@ -509,6 +511,22 @@ class QuestionReader:
             _NEGATED.sub(" ", constraints.text).replace(clause, " ") if clause
             else _NEGATED.sub(" ", constraints.text), kinds, products)
             if w not in understanding.exclude]
+        from shopbot.catalog_index import keyword_tokens
+        from shopbot.vocabulary import AUDIENCE_WORDS, CHILD_WORDS
+
+        audience = {w for w in keyword_tokens(question) if w in AUDIENCE_WORDS}
+        if audience and not products:
+            # "need a rain jacket for my kid" ... "and something for me, men's?": whom this
+            # one is for replaces whom the earlier one was for, and rules out the others.
+            understanding.words = [w for w in understanding.words
+                                   if w not in AUDIENCE_WORDS or w in audience]
+            others = set(CHILD_WORDS) if not audience & set(CHILD_WORDS) else set()
+            if audience & {"men", "man", "mens"} and not audience & {"women", "woman", "womens"}:
+                others |= {"women", "woman", "womens", "ladies"}
+            if audience & {"women", "woman", "womens"} and not audience & {"men", "man", "mens"}:
+                others |= {"men", "man", "mens"}
+            understanding.exclude += [w for w in sorted(others) if w in snap.product_vocabulary
+                                      and w not in understanding.exclude]
         if accessory_of:
             understanding.accessory_of = accessory_of
             understanding.words = []
@@ -689,6 +707,8 @@ class QuestionReader:
 
         from shopbot.catalog_index import kind_key
 
+        from shopbot.vocabulary import option_kind
+
         vocab = self.snap.product_vocabulary
         skip = set(kinds) | _FILLER
         # Words the constraints read already (a brand, a colour, a category) are filters,
@@ -699,7 +719,8 @@ class QuestionReader:
             skip.update(toks[start:end])
         return [w for w in dict.fromkeys(keyword_tokens(text))
                 if w not in skip and kind_key(w) not in skip and w in vocab
-                and not w.isdigit() and len(w) > 2]
+                and not w.isdigit() and len(w) > 2
+                and option_kind(w) not in ("colour", "size")]  # "what colours": no word
 
     def _intent(self, u: Understanding, question: str, topic: bool) -> str:
         c = u.constraints

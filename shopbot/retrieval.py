@@ -337,7 +337,7 @@ class Retriever:
         the sort key, else by how close a measured bound is met, else by relevance."""
         import numpy as np
 
-        from shopbot.vocabulary import SIZE_DIMENSIONS
+        from shopbot.vocabulary import SIZE_DIMENSIONS, kind_parents
 
         c = u.constraints
         fitting = snap.record_mask(c)
@@ -353,9 +353,11 @@ class Retriever:
             pool = fitting & snap.kind_mask(kinds) if kinds else fitting
             found = [int(i) for i in np.flatnonzero(pool)]
             applied = 0
+            broader = {p for k in kinds for p in kind_parents(k)}
             for word in dict.fromkeys([*u.words, *u.kinds, *modifiers]):
-                if word in kinds or not found:
-                    continue
+                if word in kinds or word in broader or not found \
+                        or (len(kinds) > 1 and word in snap.kind_words):
+                    continue  # "a big bag, backpack or duffel": any of those kinds
                 called = snap.called_all([word], found)
                 if called:
                     found, applied = called, applied + 1
@@ -368,7 +370,8 @@ class Retriever:
 
         # "tank tops", "duffel bags": the head noun is the kind, unless the products of the
         # other noun fit the rest of the question better (men's tanks are filed as tanks).
-        options = [list(u.kinds)] + [[m] for m in modifiers]
+        # Several kinds named apart ("backpack or duffel") are all wanted.
+        options = [list(u.kinds)] + ([[m] for m in modifiers] if len(u.kinds) < 2 else [])
         scored = [(narrowed(kinds), -n) for n, kinds in enumerate(options)]
         (positions, _), _ = max(scored, key=lambda s: (bool(s[0][0]), s[0][1], s[1]))
         if u.accessory_of and positions:

@@ -283,6 +283,7 @@ KIND_PARENTS: dict[str, tuple[str, ...]] = {
     # bags
     "daypack": ("backpack", "pack", "bag"), "rucksack": ("backpack", "pack", "bag"),
     "knapsack": ("backpack", "pack", "bag"), "backpack": ("pack", "bag"),
+    "pack": ("backpack", "bag"),
     "duffel": ("bag",), "duffle": ("bag",), "holdall": ("bag",), "tote": ("bag",),
     "satchel": ("bag",), "messenger": ("bag",),
     # lighting
@@ -295,6 +296,9 @@ KIND_PARENTS: dict[str, tuple[str, ...]] = {
 
 #: Words that say a product is made for children (keyword tokens: singular, lower case).
 CHILD_WORDS = ("kid", "child", "children", "junior", "youth", "toddler", "baby", "infant")
+#: Words that say whom a product is for: a filter on products, never a policy topic.
+AUDIENCE_WORDS = frozenset({*CHILD_WORDS, "men", "man", "mens", "women", "woman", "womens",
+                            "unisex", "adult", "boy", "girl", "lady", "ladies", "gent"})
 
 
 def kind_parents(kind: str) -> set[str]:
