@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopbot.factcheck import CheckedStream, CheckResult
 from shopbot.generators.base import Generator, GeneratorFailed, Turn
+from shopbot.languages import english_note
 from shopbot.safety import AnswerGuard
 from shopbot.unitext import without_lone_surrogates
 
@@ -226,7 +227,10 @@ def build_rag_chain(
             understanding = basic(question, history, remembered)
         if history and generator.uses_llm and (understand is None or understanding.follow_up):
             try:
-                rewritten = generator.condense(question, history)
+                # A question in another language is condensed from its English reading: the
+                # search runs on an English embedding model.
+                rewritten = generator.condense(understanding.question if understanding.translated
+                                               else question, history)
             except GeneratorFailed:
                 rewritten = None  # the generator logged why; search with the rules' rewrite
             if rewritten:
@@ -237,6 +241,13 @@ def build_rag_chain(
         inputs: dict[str, Any] = {}
         for chunk in chunks:
             inputs.update(chunk)
+        understanding = inputs["understanding"]
+        # A question in another language reaches the generator as its English reading
+        # (shopbot.languages); one that answers in English says so first, in the shopper's
+        # language.
+        question = understanding.question if understanding.translated else inputs["question"]
+        if understanding.translated and not generator.answers_in_shoppers_language:
+            yield english_note(understanding.language) + "\n\n"
         note = inputs["retrieval"].note
         if note:  # nothing fits the filters: say so before the closest matches
             yield note + "\n\n"
@@ -247,7 +258,7 @@ def build_rag_chain(
         # the sources or links outside the shop is dropped, images and HTML removed.
         checked = CheckedStream(
             generator.generate(
-                inputs["question"], inputs.get("history") or [], inputs["sources"],
+                question, inputs.get("history") or [], inputs["sources"],
                 understanding=inputs["understanding"] if understand is not None else None,
                 retrieval=inputs["retrieval"],
             ),
@@ -259,7 +270,10 @@ def build_rag_chain(
 
     def search(inputs: dict[str, Any]) -> Retrieval:
         understanding = inputs["understanding"] if understand is not None else None
-        return retrieve(inputs["standalone"], inputs.get("constraints"), asked=inputs["question"],
+        asked = inputs["question"]
+        if understanding is not None and understanding.translated:
+            asked = understanding.question
+        return retrieve(inputs["standalone"], inputs.get("constraints"), asked=asked,
                         understanding=understanding)
 
     return (

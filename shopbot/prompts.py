@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from shopbot.languages import answer_instruction
 from shopbot.vocabulary import format_price
 
 if TYPE_CHECKING:
@@ -174,7 +175,8 @@ def _live_product(source: Source) -> Product | None:
 def task_note(understanding: Understanding | None, retrieval: Retrieval | None) -> str:
     """What the question asks, as read by shopbot.query, in one or two sentences for the
     model (so no backend re-reads the question): a complete list, an order, the filters
-    remembered from earlier in the conversation."""
+    remembered from earlier in the conversation, and for a question asked in another
+    language, the shopper's own words and to answer in that language."""
     if understanding is None:
         return ""
     notes = []
@@ -192,6 +194,8 @@ def task_note(understanding: Understanding | None, retrieval: Retrieval | None) 
     if understanding.remembered_used:
         notes.append("Filters remembered from earlier in the conversation were applied: "
                      f"{', '.join(understanding.remembered_used)}. Say so.")
+    if understanding.translated:
+        notes.append(answer_instruction(understanding.language, understanding.original))
     return " ".join(notes)
 
 

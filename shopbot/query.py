@@ -112,7 +112,9 @@ _FILLER = frozenset(
 class Understanding:
     """What a question asks: its intent and slots (see the module docstring)."""
 
-    question: str  # the shopper's own words
+    # The question as read: the shopper's own words, or their English reading when they
+    # wrote in another language (``language``, ``original``; shopbot.languages).
+    question: str
     search: str  # what retrieval searches for (a follow-up: with what it refers to)
     intent: str = "search"
     constraints: Constraints = field(default_factory=Constraints)
@@ -137,6 +139,13 @@ class Understanding:
     # The filters to remember for the next turn: every remembered one (applied or not, the
     # shopper did not remove it) with this question's own.
     remember: Constraints | None = None
+    language: str = "en"  # what the shopper wrote in: "en", "de", "es", "fr"
+    original: str = ""  # their own words, when ``question`` is an English reading of them
+
+    @property
+    def translated(self) -> bool:
+        """Whether the shopper wrote in another language than English."""
+        return self.language != "en"
 
     @property
     def lists(self) -> bool:
@@ -152,7 +161,7 @@ class Understanding:
             "follow_up": self.follow_up,
             "filters": self.constraints.chips(), "remembered_used": list(self.remembered_used),
             "remembered_dropped": list(self.remembered_dropped), "unknown": list(self.unknown),
-            "near": self.near,
+            "near": self.near, "language": self.language,
         }
 
 
@@ -413,7 +422,8 @@ class QuestionReader:
         from shopbot.catalog_index import kind_key
 
         snap = self.snap
-        question = question.strip()
+        reading, history = self.in_english(question.strip(), history)
+        question = reading.text
         turns = _user_turns(history)
         own, quoted_records = self.constraints_of(question)
         quoted = [snap.chunks[p].product_id for p in quoted_records]
@@ -495,7 +505,8 @@ class QuestionReader:
             question=question, search=search, constraints=constraints, products=products,
             kinds=kinds, modifiers=self.modifiers(constraints.text) if kinds else [],
             follow_up=follow_up, remembered_used=used, remembered_dropped=dropped,
-            remember=keep, quoted=quoted,
+            remember=keep, quoted=quoted, language=reading.language,
+            original=reading.original if reading.translated else "",
         )
         negated = _NEGATED.findall(constraints.text)
         understanding.exclude = [w for phrase in negated for w in _keywords(phrase)]
@@ -558,6 +569,39 @@ class QuestionReader:
             return ""
         parts = [p.strip() for c in product.categories[:2] for p in re.split(r"[>/|]", c)]
         return ", ".join(dict.fromkeys(p for p in parts if p))
+
+    def in_english(self, question: str, history: Sequence[Turn] = ()) -> tuple[Any, list[Turn]]:
+        """The question (a ``shopbot.languages.Reading``) and the conversation before it, in
+        English: a shopper may write in German, Spanish or French (a follow-up keeps the
+        language of the turns before it). Product names and SKUs pass through as written;
+        earlier answers lose the line that says they are in English."""
+        from shopbot.generators.base import Turn
+        from shopbot.languages import ENGLISH, read, without_note
+
+        english = self._english_words
+        turns: list[Turn] = []
+        earlier = ENGLISH
+        for turn in history:
+            if turn.role == "user":
+                reading = read(turn.content, self._name_spans(turn.content), english, earlier)
+                earlier = reading.language
+                turns.append(Turn("user", reading.text))
+            else:
+                turns.append(Turn(turn.role, without_note(turn.content)))
+        return read(question, self._name_spans(question), english, earlier), turns
+
+    def _name_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` names a product, by SKU or title: not to be translated."""
+        return [(start, end) for start, end, _ in self.snap._titles.mentions(text)]
+
+    @property
+    def _english_words(self) -> frozenset[str]:
+        """Words that are English whatever else they are: the question filler and the words
+        of the catalog's titles, categories and tags."""
+        found = self.__dict__.get("_english_word_set")
+        if found is None:
+            found = self.__dict__["_english_word_set"] = _FILLER | self.snap.name_words
+        return found
 
     def _kinds_of(self, pid: str) -> list[str]:
         """The kind its title names ("cooler" for the Icebox 45 Hard Cooler)."""

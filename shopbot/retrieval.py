@@ -263,6 +263,7 @@ class Retriever:
             understanding = snap.reader().understand(question)
             if remembered:
                 understanding.constraints = remember(remembered, understanding.constraints)
+            question = understanding.search  # in English when asked in another language
         if understanding is not None and use_constraints:
             constraints = understanding.constraints
         else:

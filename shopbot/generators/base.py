@@ -48,6 +48,9 @@ class Generator(ABC):
     description: ClassVar[str] = ""
     uses_llm: ClassVar[bool] = False
     needs_env: ClassVar[str | None] = None  # e.g. "OPENAI_API_KEY"
+    # Whether it answers a question asked in German, Spanish or French in that language
+    # (an LLM told to); otherwise the chain says first that the answer is in English.
+    answers_in_shoppers_language: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, *, embeddings: Embeddings | None = None) -> None:
         self.settings = settings

@@ -61,6 +61,7 @@ class OpenAIGenerator(Generator):
     )
     uses_llm = True
     needs_env = "OPENAI_API_KEY"
+    answers_in_shoppers_language = True  # told to by the prompt (prompts.task_note)
 
     def __init__(self, settings: Settings, *, embeddings: Embeddings | None = None) -> None:
         super().__init__(settings, embeddings=embeddings)
