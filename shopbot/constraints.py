@@ -707,7 +707,7 @@ _SIZE = re.compile(
 _COLOUR_CONTEXT = re.compile(r"\b(?:in|colou?r(?:ed)?|shade)\b", re.I)
 _QUICK = re.compile(
     r"[$€£\d]|under|below|less|cheap|expensive|pric|budget|stock|avail|sold|size|small|"
-    r"medium|large|afford|most|least|lowest|highest|max|min|top|ship|hand|\bxs\b|\bxl\b|"
+    r"medium|large|afford|most|more|least|lowest|highest|max|min|top|ship|hand|\bxs\b|\bxl\b|"
     r"est\b|er\b|spacious|compact|powerful|"
     r"\b(?:in|an?)\s+[sml]\b",
     re.I,
@@ -842,7 +842,7 @@ def _parse_sort(question: str, found: Constraints, spans: list[tuple[int, int]])
     asc = _SORT_ASC.search(question)
     # Both in one question ("cheapest ... not the most expensive"): the first one asked wins.
     match = min((m for m in (asc, desc) if m), key=lambda m: m.start(), default=None)
-    measured = _measured_sort(question)
+    measured = _measured_sort(question) or _labelled_sort(question)
     if measured and (not match or measured[0].start() < match.start()):
         m, dimension, descending, label = measured
         found.sort = f"{dimension}_{'desc' if descending else 'asc'}"
@@ -883,6 +883,24 @@ def _measured_sort(question: str):
                 what = re.match(r"(?:\S+\s+){%d}\S+" % (end - 1), m.group("what"))
                 cut = m.start("what") + (what.end() if what else len(m.group("what")))
                 return _Span(m.start(), cut, question[m.start():cut]), dimension, descending, label
+    return None
+
+
+# "which is more waterproof?", "the most breathable shell": a quantity the catalog labels
+# with that word ("28000 mm waterproof"); the question reader keeps it only when some
+# product has one (shopbot.query).
+_LABELLED = re.compile(r"\b(?P<dir>more|most|less|least)\s+(?P<word>[a-z][a-z-]{3,})\b", re.I)
+_NOT_LABELS = frozenset({"than", "expensive", "affordable", "popular", "recent", "people",
+                         "person", "items", "products", "options", "colours", "colors", "sizes",
+                         "about", "info", "information", "details", "like", "often"})
+
+
+def _labelled_sort(question: str):
+    for m in _LABELLED.finditer(question):
+        word = m.group("word").lower()
+        if word in _NOT_LABELS or dimension_of_word(word):
+            continue
+        return m, "any", m.group("dir").lower() in ("more", "most"), (word,)
     return None
 
 

@@ -153,11 +153,16 @@ def main_value(quantities: Iterable[Quantity], dimension: str,
                label: Iterable[str] = ()) -> float | None:
     """The value a product is compared by in ``dimension``: the first quantity whose label
     has one of ``label`` (the words of a question: "limit"), else the first whose label
-    names the dimension ("weighs", "packed weight"), else the first of that dimension."""
+    names the dimension ("weighs", "packed weight"), else the first of that dimension.
+    Dimension "any": the first quantity of any dimension that ``label`` names."""
+    label = [w for w in label if w]
+    if dimension == "any":
+        # "more waterproof": whatever quantity the text labels so ("20000 mm waterproof").
+        named = [q for q in quantities if label and q.named_by(label)]
+        return named[0].value if named else None
     of_dimension = [q for q in quantities if q.dimension == dimension]
     if not of_dimension:
         return None
-    label = [w for w in label if w]
     if label:
         named = [q for q in of_dimension if q.named_by(label)]
         if named:

@@ -419,6 +419,8 @@ class QuestionReader:
 
     def understand(self, question: str, history: Sequence[Turn] = (),
                    remembered: Constraints | None = None) -> Understanding:
+        import numpy as np
+
         from shopbot.catalog_index import kind_key
 
         snap = self.snap
@@ -426,6 +428,8 @@ class QuestionReader:
         question = reading.text
         turns = _user_turns(history)
         own, quoted_records = self.constraints_of(question)
+        if own.sort_dimension == "any" and np.isnan(snap.measure("any", own.sort_label)).all():
+            own.sort, own.sort_text, own.sort_label = None, "", ()  # "more popular": no such value
         quoted = [snap.chunks[p].product_id for p in quoted_records]
         products = self.named(question, own.text)
         ruled_out = {kind_key(w) for m in _NEGATED.finditer(question) for w in m.group(1).split()}

@@ -664,7 +664,8 @@ def _measured(record: Source, c: Any) -> str:
     value = main_value(quantities, dimension, label)
     if value is None:
         return ""
-    match = next((q for q in quantities if q.dimension == dimension and q.value == value), None)
+    match = next((q for q in quantities if q.value == value and (
+        q.dimension == dimension or (dimension == "any" and q.named_by(label)))), None)
     if match is None or not match.raw:
         return ""
     label_text = " ".join(match.label[:2])
