@@ -657,7 +657,7 @@ _PRICE_CONTEXT = re.compile(
 )
 
 _SORT_ASC = re.compile(
-    r"\b(?:cheapest|least\s+expensive|lowest[\s-]+(?:price[ds]?|cost)|lowest[\s-]+priced|"
+    r"\b(?:cheapest|least\s+expensive|price\s+difference|difference\s+in\s+price|lowest[\s-]+(?:price[ds]?|cost)|lowest[\s-]+priced|"
     r"most\s+affordable|cheap(?:er)?|inexpensive|affordable|budget[\s-]+friendly|"
     r"low[\s-]+cost|not\s+(?:too\s+|that\s+|very\s+|so\s+)?expensive|"
     r"(?:sort(?:ed)?|order(?:ed)?)\s+by\s+price(?:\s+(?:ascending|low\s+to\s+high))?|"

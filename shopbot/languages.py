@@ -131,7 +131,8 @@ def detect(text: str, keep: Sequence[tuple[int, int]] = (), english: Collection[
     the language model decides, or the lexicon alone when nearly every word is of one
     language, or the conversation's language when the text has words of it."""
     free = " ".join(text[start:end] for start, end in _free_spans(text, keep))
-    words = [fold(w) for w in re.findall(r"[^\W\d_]+", free)]
+    # A lone letter ("K" of a SKU "K-0473", "à") is no evidence of a language.
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", free) if len(w) > 1]
     foreign = [w for w in words if not _is_english(w, english)]
     if not foreign:
         return ENGLISH
@@ -339,9 +340,7 @@ def to_english(text: str, language: str, keep: Sequence[tuple[int, int]] = ()) -
     lexicon = _lexicon(language)
     tokens: list[_Token] = []
     position = 0
-    for start, end in sorted(keep):
-        if start < position:
-            continue
+    for start, end in _merged(keep):
         tokens.extend(_tokens(_prepare(text[position:start], language)))
         tokens.append(_Token(text[start:end], "name"))
         position = end
@@ -354,12 +353,22 @@ def to_english(text: str, language: str, keep: Sequence[tuple[int, int]] = ()) -
     return _joined(units)
 
 
+def _merged(keep: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans in order, overlapping ones (a name that holds a code) merged into one."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(keep):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _free_spans(text: str, keep: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     spans, position = [], 0
-    for start, end in sorted(keep):
-        if start >= position:
-            spans.append((position, start))
-            position = end
+    for start, end in _merged(keep):
+        spans.append((position, start))
+        position = end
     spans.append((position, len(text)))
     return spans
 

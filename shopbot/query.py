@@ -104,7 +104,7 @@ _FILLER = frozenset(
     thank there show list recommend suggest looking look find carry stock offer available
     option options cost costs price prices priced cheap cheaper good best nice like kind kinds
     type types sort sorts anything something else other ok okay yes yeah u ur pls plz guys
-    folks within""".split()
+    folks within then btw cool great""".split()
 )
 
 
@@ -369,7 +369,8 @@ class QuestionReader:
             # Twice in the passages and far more there than in products, or in a passage
             # and in no product at all ("do you accept PayPal?").
             if (passages.get(word, 0) >= 2 and in_passages > 4 * in_products
-                    or passages.get(word, 0) >= 1 and not products.get(word, 0)) \
+                    or passages.get(word, 0) >= 1 and not products.get(word, 0)
+                    and len(word) >= 5) \
                     and word not in self.snap.name_words:
                 found.add(word)
         return found
@@ -595,8 +596,11 @@ class QuestionReader:
         return read(question, self._name_spans(question), english, earlier), turns
 
     def _name_spans(self, text: str) -> list[tuple[int, int]]:
-        """Where ``text`` names a product, by SKU or title: not to be translated."""
-        return [(start, end) for start, end, _ in self.snap._titles.mentions(text)]
+        """Where ``text`` names a product, by SKU or title, or holds a code like one
+        ("K-0473"): not to be translated."""
+        codes = [m.span() for m in re.finditer(
+            r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![\w-])", text)]
+        return [*((start, end) for start, end, _ in self.snap._titles.mentions(text)), *codes]
 
     @property
     def _english_words(self) -> frozenset[str]:

@@ -42,7 +42,10 @@ MAX_EMBEDDED = 16  # sentences embedded per answer at most (a shortlist by share
 SENTENCE_CACHE_SIZE = 20_000  # ~60 MB of vectors at most
 LEXICAL_BOOST = 0.1
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+|\s*[•▪●◦‣]\s*")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])|\n+")
+# A bulleted feature ("• Adjustable hood."): a statement however short.
+_BULLET = re.compile(r"\s*[•▪●◦‣]\s*")
+_BULLETED = "\x00"
 _LABEL_LINE = re.compile(
     r"^(SKU|Price|Brand|Category|Availability|Product page|Item No|Product ID|Barcode|Stock|Status|Tags)\b", re.I
 )
@@ -61,8 +64,15 @@ _WANTS = (
     (re.compile(r"\b(how heavy|weigh|weight)\b", re.I), re.compile(r"\b\d+(?:\.\d+)?\s?(?:g|kg|grams?)\b", re.I)),
     (re.compile(r"\b(size|sizes|fit)\b", re.I), re.compile(r"\b(?:EU|US|UK)\s?\d|\b(?:XS|S|M|L|XL|XXL)\b")),
     (re.compile(r"\b(percent|percentage|per\s+cent)\b|%", re.I), re.compile(r"\d\s?%")),
+    (re.compile(r"\b(materials?|made\s+(?:of|from|out\s+of)|fabrics?|fib(?:re|er)s?)\b", re.I),
+     re.compile(r"\bmaterials?\b|\d\s?%\s*[^\W\d]|\b(?:cotton|wool|merino|polyester|nylon|"
+                r"spandex|elastane|lycra|leather|fleece|hemp|silk|linen|polyamide|acrylic|rayon|"
+                r"viscose|bamboo|goose|duck)\b", re.I)),
 )
 INTENT_BOOST = 0.08
+# Facts of a kind a sentence either states or does not (a material, a share): the sentence
+# that states it wins over a merely similar one by more than the usual nudge.
+_DECISIVE = frozenset({_WANTS[-1][1], _WANTS[-2][1]})
 _STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with about from into over under as is are
     was were be been being do does did have has had can could would should will shall may might
@@ -96,12 +106,19 @@ def sentences_of(text: str) -> list[str]:
     """Candidate answer sentences. Spec tables extracted from PDFs arrive as a label line
     followed by a value line ("Floor waterproof rating" / "5000 mm hydrostatic head"); such
     pairs are joined back into "label: value"."""
+    text = _BULLET.sub(f"\n{_BULLETED}", text.replace(_BULLETED, " "))
     lines = [" ".join(part.split()) for part in _SENTENCE_SPLIT.split(text)]
-    lines = [line for line in lines if line]
+    lines = [line for line in lines if line.strip(_BULLETED + " ")]
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.startswith(_BULLETED):
+            i += 1
+            line = line.lstrip(_BULLETED).strip()
+            if 8 <= len(line) <= 400 and len(line.split()) >= 2 and not line.endswith("?"):
+                out.append(line)
+            continue
         if _is_fragment(line) and i + 1 < len(lines) and _is_fragment(lines[i + 1]) and not any(
             ch.isdigit() for ch in line
         ):
@@ -340,7 +357,7 @@ class ExtractiveGenerator(Generator):
         # The sources are already about this product; rank its sentences by what the
         # shopper asked now ("is it waterproof?"), not by the carried-over context.
         same_product = [(n, s) for n, s in numbered if s.id == record.id]
-        asked = " ".join(w for w in question.split() if content_words(w).isdisjoint(content_words(record.title)))
+        asked = " ".join(w for w in question.split() if not _names_title_word(w, record.title))
         for sentence, n in self._best_sentences(asked or question, same_product):
             yield f" {sentence} [{n}]"
 
@@ -504,7 +521,8 @@ class ExtractiveGenerator(Generator):
             lexical = len(asked_words & content_words(sentence)) / len(asked_words) if asked_words else 0.0
             return (
                 _dot(query_vector, vector)
-                + INTENT_BOOST * sum(bool(has.search(sentence)) for has in wanted)
+                + INTENT_BOOST * sum((2.0 if has in _DECISIVE else 1.0) * bool(has.search(sentence))
+                                     for has in wanted)
                 + LEXICAL_BOOST * lexical
             )
 
@@ -722,6 +740,17 @@ def _names_product(text: str, source: Source) -> bool:
         return True
     title_words = content_words(source.title)
     return bool(title_words) and len(title_words & content_words(text)) / len(title_words) >= 0.5
+
+
+def _names_title_word(word: str, title: str) -> bool:
+    """Whether ``word`` is a word of ``title`` or a typo of one ("hoodie" of a "Hoodlie")."""
+    from rapidfuzz.distance import OSA
+
+    words = content_words(word)
+    title_words = content_words(title)
+    if not words or not words.isdisjoint(title_words):
+        return bool(words)
+    return any(len(w) >= 5 and OSA.distance(w, t) <= 1 for w in words for t in title_words)
 
 
 def _names_variant(text: str, source: Source) -> bool:
