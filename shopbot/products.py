@@ -374,6 +374,9 @@ class Product:
         wanted = {name: values for name, values in wanted.items() if values}
         if not wanted:
             return []
+        # "the wide long": the Wide Long, not also the Long its words hold.
+        wanted = {name: {v for v in values if not any(
+            o != v and _names_value(_words(o), v) for o in values)} for name, values in wanted.items()}
         return [
             v for v in self.variants
             if all(v.options.get(name) in values for name, values in wanted.items())
