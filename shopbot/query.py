@@ -445,7 +445,8 @@ class QuestionReader:
             found = self._accessory(question, products[0])
             if found:
                 kinds, accessory_of, products = found, products[0], []
-        topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", question))
+        # What the filters read ("under 200 dollars") is no policy topic.
+        topic = not products and self.policy_topic(_SAME_BUDGET.sub(" ", own.text))
         unsold = (not products and not kinds and not topic
                   and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
         has_subject = bool(products or kinds or own.categories or topic or unsold)

@@ -295,7 +295,7 @@ class Retriever:
         comparison = comparison_for_question(self.store, question)
         compared = [p["id"] for p in comparison.products] if comparison else []
         named = _named(snap, question, first=compared)
-        if understanding is not None and understanding.products \
+        if understanding is not None and understanding.products and len(compared) < 2 \
                 and len(understanding.products) > len(compared):
             # The products the question names (a misspelt name too: "alpin 2 tnet"), first.
             ids = [snap.chunks[p].id for p in (snap.records.get(pid) for pid in
