@@ -626,6 +626,10 @@ _LOWER = (r"over|above|more\s+than|at\s+least|min(?:imum)?|pricier\s+than|"
           r"more\s+expensive\s+than|higher\s+than|starting\s+(?:at|from)|>=?")
 _AROUND = r"around|about|roughly|approximately|approx\.?|circa|close\s+to|near|~"
 
+# A lower bound denied by the words before it ("don't want to spend more than").
+_DENIED = re.compile(r"\b(?:don'?t|do\s+not|dont|won'?t|wont|not|never|can'?t|cannot)\b"
+                     r"(?:\s+[\w']+){0,4}\s*$", re.I)
+
 _RANGE = re.compile(
     rf"(?:(?P<between>between|from|priced|costing|in\s+the\s+range(?:\s+of)?)\s+)?"
     rf"{_amount('a')}\s*(?:-|–|—|to|and)\s*{_amount('b')}{_AFTER}",
@@ -810,7 +814,10 @@ def _parse_prices(question: str, found: Constraints, spans: list[tuple[int, int]
             if word.startswith(("<", ">")) or (match.group("around") and not price_context):
                 continue  # "< 5", "about 40": too vague without a currency or price talk
         amount = _value(match, "x")
-        if match.group("upper"):
+        # "don't wanna spend more than 50 bucks": a cap, said the other way round.
+        denied = match.group("lower") and _DENIED.search(question[max(0, match.start() - 40):
+                                                                   match.start()])
+        if match.group("upper") or denied:
             found.price_max = amount if found.price_max is None else min(found.price_max, amount)
         elif match.group("lower"):
             found.price_min = amount if found.price_min is None else max(found.price_min, amount)
@@ -992,7 +999,12 @@ def _parse_stock(question: str, found: Constraints, spans: list[tuple[int, int]]
     inside = _IN_STOCK.search(question)
     if not (out or inside):
         return
-    if _STATUS_QUESTION.search(question) and not _SET_CUE.search(question):
+    # "is it in stock?", "the 8 person one - is it in stock?": a question about it, no filter.
+    at = (out or inside).start()
+    starts = [m.end() for m in re.finditer(r"[.?!;,]|\s[-–—]\s", question[:at])]
+    clause = question[starts[-1] if starts else 0:]
+    if (_STATUS_QUESTION.search(question) and not _SET_CUE.search(question)) or (
+            _STATUS_QUESTION.search(clause) and not _SET_CUE.search(clause)):
         return
     if out and not (inside and "not" in inside.group(0).lower()):
         found.in_stock = False

@@ -58,6 +58,8 @@ _ANOTHER = re.compile(r"\b(?:anything|something|any|another|other|one|ones)\b", 
 _SET_REFERENCE = re.compile(r"\b(?:those|these|them|which)\b", re.I)
 # "the cirrus one", "the blue one": one of those said before, by a word of its own.
 _THE_X_ONE = re.compile(r"\bthe\s+([\w-]+)\s+one\b", re.I)
+# "compared to the Tempest", "than the Alpine 2": a comparison with what was said before.
+_COMPARED_TO = re.compile(r"\b(?:compared?\s+(?:to|with)|vs\.?|versus|than|against)\b", re.I)
 # "those tents", "of them": the set said before.
 _OF_THOSE = re.compile(r"\b(?:those|these|them|either|both)\b", re.I)
 # "it", "that one": one thing said before.
@@ -282,7 +284,18 @@ class QuestionReader:
             found = list(snap._titles.skus_in(text))
         if found:
             return found
-        phrase = _name_phrase(text if rest is None else rest)
+        source = text if rest is None else rest
+        found = self._resolved(text, _name_phrase(source))
+        if not found:
+            # "how waterproof is it compared to the tempest shell?": after the last "the".
+            last = list(re.finditer(r"\bthe\s+", source, re.I))
+            if last and _name_phrase(source[last[-1].start():]) != _name_phrase(source):
+                found = self._resolved(text, _name_phrase(source[last[-1].start():]))
+        return found
+
+    def _resolved(self, text: str, phrase: str) -> list[str]:
+        """The one product a name phrase of ``text`` resolves to, as [id], else []."""
+        snap = self.snap
         if not phrase or self._plural_kind(phrase, list(snap.kind_words)):
             return []
         if re.search(rf"\b(?:a|an|any|some|another)\s+{re.escape(phrase.split()[0])}\b",
@@ -433,6 +446,18 @@ class QuestionReader:
             own.sort, own.sort_text, own.sort_label = None, "", ()  # "more popular": no such value
         quoted = [snap.chunks[p].product_id for p in quoted_records]
         products = self.named(question, own.text)
+        about = ""  # a policy question about a product: its category
+        if len(products) == 1:
+            outside = question
+            for start, end in snap.name_spans(question):
+                outside = outside[:start] + " " * (end - start) + outside[end:]
+            if self.policy_topic(outside) and not self.kinds(outside):
+                # "fine I'll get the Stormline. how much to ship to Canada?": the policy.
+                about, products = self._policy_subject(products[0]), []
+        if len(products) == 1 and turns and _ONE_REFERENCE.search(question) \
+                and _COMPARED_TO.search(question):
+            # "how waterproof is it compared to the Tempest shell?": the one just answered too.
+            products = [*(p for p in self._answered(history) if p not in products), *products]
         ruled_out = {kind_key(w) for m in _NEGATED.finditer(question) for w in m.group(1).split()}
         kinds = [k for k in self.kinds(own.text) if k not in ruled_out] if not products else []
         if quoted and not products and not own.sort and not self._plural_kind(question, kinds) \
@@ -450,7 +475,6 @@ class QuestionReader:
         unsold = (not products and not kinds and not topic
                   and bool(_SELL_CUE.search(question)) and self._unsold_words(question))
         has_subject = bool(products or kinds or own.categories or topic or unsold)
-        about = ""  # a policy question about the product just answered: its category
         # "the biggest power bank to go with it": its own kind, the earlier product aside;
         # "which of those tents are blue": the set listed before.
         refers = bool(_REFERENCE.search(question)) and (
@@ -777,7 +801,7 @@ class QuestionReader:
 
     def _intent(self, u: Understanding, question: str, topic: bool) -> str:
         c = u.constraints
-        if len(u.products) > 1 and _COMPARE.search(question):
+        if len(u.products) > 1 and (_COMPARE.search(question) or _COMPARED_TO.search(question)):
             return "compare"
         if u.products:
             return "lookup"

@@ -90,12 +90,13 @@ def variant_sentences(
         return sale_sentences(product, chosen or product.variants, now)
     if asks_options(question):
         options = option_sentences(product, question)  # [] when it has no such option
-        if not named or not product.has_options:
+        asked = [v for v in named if v in fits] or named or fits
+        if not asked or not product.has_options or len(asked) == len(product.variants):
             return options
         # "what colours does it come in? looking for forest green in XL": both.
         return options + chosen_sentences(
-            product, [v for v in named if v in fits] or named, now,
-            stock_asked=bool(_STOCK_QUESTION.search(question)), title=product.title)
+            product, asked, now, stock_asked=bool(_STOCK_QUESTION.search(question)),
+            title=product.title)
     if not product.has_options:
         return []
     stock_asked = bool(_STOCK_QUESTION.search(question))

@@ -342,6 +342,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "celsius": ("temperature", 1.0), "fahrenheit": ("temperature", 1.0),
     "degrees": ("temperature", 1.0), "degree": ("temperature", 1.0),
     "people": ("people", 1.0), "person": ("people", 1.0), "persons": ("people", 1.0),
+    "ppl": ("people", 1.0),
 }
 #: Unit spellings that are also everyday words ("fits 2 in a pack"): text is not read as a
 #: quantity on their account alone.
