@@ -389,6 +389,11 @@ class Retriever:
             sources = self._slots(snap, ranked, min(limit, 5), c, closest=True)
             return Retrieval(question, sources, c, relaxed=True, total=0, understanding=u)
         order = self._relevance_order(snap, question, vector, positions, limit)
+        quoted = [snap.records[pid] for pid in u.quoted if pid in snap.records]
+        if quoted and not c.sort:
+            # "shirts. Pattern C88 was redrawn 8 times": the shirt whose text it quotes first.
+            fitting_quoted = [p for p in quoted if p in set(order)]
+            order = fitting_quoted + [p for p in order if p not in fitting_quoted]
         if c.sort:
             dimension = c.sort_dimension
             if dimension == "size":
