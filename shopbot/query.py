@@ -58,6 +58,9 @@ _ANOTHER = re.compile(r"\b(?:anything|something|any|another|other|one|ones)\b", 
 _SET_REFERENCE = re.compile(r"\b(?:those|these|them|which)\b", re.I)
 # "the cirrus one", "the blue one": one of those said before, by a word of its own.
 _THE_X_ONE = re.compile(r"\bthe\s+([\w-]+)\s+one\b", re.I)
+# Words of buying a product, not of a policy about it ("can I order it?").
+_BUYING = frozenset({"order", "ordering", "buy", "purchase", "available", "availability",
+                     "stock", "deliver", "delivered"})
 # "compared to the Tempest", "than the Alpine 2": a comparison with what was said before.
 _COMPARED_TO = re.compile(r"\b(?:compared?\s+(?:to|with)|vs\.?|versus|than|against)\b", re.I)
 # "those tents", "of them": the set said before.
@@ -451,7 +454,7 @@ class QuestionReader:
             outside = question
             for start, end in snap.name_spans(question):
                 outside = outside[:start] + " " * (end - start) + outside[end:]
-            if self.policy_topic(outside) and not self.kinds(outside):
+            if self._passage_words(outside) - _BUYING and not self.kinds(outside):
                 # "fine I'll get the Stormline. how much to ship to Canada?": the policy.
                 about, products = self._policy_subject(products[0]), []
         if len(products) == 1 and turns and _ONE_REFERENCE.search(question) \
