@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from catalog.catalog_data import POLICIES, PRODUCTS
-from shopbot.generators import Turn, create_generator
+from shopbot.generators import create_generator
 from shopbot.languages import detect, english_note, to_english, without_note
 from shopbot.prompts import NOT_IN_CATALOG
+from tests.chat_helpers import conversation, first_named
 from tests.conftest import make_settings
 from tests.openai_server import DEFAULT_KEY
 
@@ -36,25 +37,11 @@ def price(amount: float) -> str:
     return f"${amount:,.2f}"
 
 
-def first_named(text: str, titles: list[str]) -> str | None:
-    found = [(text.find(t), t) for t in titles if t in text]
-    return min(found)[1] if found else None
-
-
 @pytest.fixture(scope="module")
 def assistant(demo_service):
     return demo_service.assistant("extractive")
 
 
-def conversation(assistant, *turns: str):
-    """Ask ``turns`` as the chat does (history and remembered filters); every answer."""
-    history, remembered, answers = [], None, []
-    for turn in turns:
-        answer = assistant.ask(turn, history, remembered)
-        history += [Turn("user", turn), Turn("assistant", answer.text)]
-        remembered = answer.remember
-        answers.append(answer)
-    return answers
 
 
 def assert_in_english_for(answer, language: str) -> None:

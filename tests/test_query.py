@@ -11,8 +11,8 @@ import re
 import pytest
 
 from catalog.catalog_data import PRODUCTS
-from shopbot.generators import Turn
 from shopbot.prompts import NOT_IN_CATALOG
+from tests.chat_helpers import conversation, first_named
 
 
 def visible(title_end: str, subcategory_word: str = "") -> list[dict]:
@@ -27,26 +27,11 @@ def visible(title_end: str, subcategory_word: str = "") -> list[dict]:
     return list(seen.values())
 
 
-def first_named(text: str, titles: list[str]) -> str | None:
-    """The title the answer names first, of ``titles``."""
-    found = [(text.find(t), t) for t in titles if t in text]
-    return min(found)[1] if found else None
-
-
 @pytest.fixture(scope="module")
 def assistant(demo_service):
     return demo_service.assistant("extractive")
 
 
-def conversation(assistant, *turns: str):
-    """Ask ``turns`` as the chat does (history and remembered filters); every answer."""
-    history, remembered, answers = [], None, []
-    for turn in turns:
-        answer = assistant.ask(turn, history, remembered)
-        history += [Turn("user", turn), Turn("assistant", answer.text)]
-        remembered = answer.remember
-        answers.append(answer)
-    return answers
 
 
 def test_a_list_question_names_every_product_that_fits(assistant):
