@@ -463,6 +463,16 @@ class QuestionReader:
             products = [*(p for p in self._answered(history) if p not in products), *products]
         ruled_out = {kind_key(w) for m in _NEGATED.finditer(question) for w in m.group(1).split()}
         kinds = [k for k in self.kinds(own.text) if k not in ruled_out] if not products else []
+        if quoted and not products and kinds:
+            # "renewable resource: coconut shells. This unique": the kind word is the quoted
+            # text's, not the shopper's, when it only appears inside the quote.
+            quote = snap.quoted(question)
+            inside = [m for m in re.finditer(r"[^\W\d_][\w'-]*", question)
+                      if kind_key(m.group(0)) in kinds]
+            if quote is not None and inside and all(
+                    quote.span[0] <= m.start() and m.end() <= quote.span[1] for m in inside) \
+                    and not any(set(kinds) <= snap.kinds[p] for p in quoted_records):
+                kinds = []
         if quoted and not products and not own.sort and not self._plural_kind(question, kinds) \
                 and all(set(kinds) <= snap.kinds[p] or not kinds for p in quoted_records):
             # "the jacket with the remote on the chest": the product whose text it quotes.
