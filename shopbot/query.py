@@ -469,7 +469,9 @@ class QuestionReader:
             quote = snap.quoted(question)
             inside = [m for m in re.finditer(r"[^\W\d_][\w'-]*", question)
                       if kind_key(m.group(0)) in kinds]
-            if quote is not None and inside and all(
+            if quote is not None and inside \
+                    and (quote.span[1] - quote.span[0]) >= 0.8 * len(question.rstrip("?!. ")) \
+                    and all(
                     quote.span[0] <= m.start() and m.end() <= quote.span[1] for m in inside) \
                     and not any(set(kinds) <= snap.kinds[p] for p in quoted_records):
                 kinds = []
@@ -563,7 +565,7 @@ class QuestionReader:
         understanding.features = self._features(clause, kinds)
         understanding.words = [w for w in self._must_have(
             _NEGATED.sub(" ", constraints.text).replace(clause, " ") if clause
-            else _NEGATED.sub(" ", constraints.text), kinds, products)
+            else _NEGATED.sub(" ", constraints.text), kinds, products, constraints)
             if w not in understanding.exclude]
         from shopbot.catalog_index import keyword_tokens
         from shopbot.vocabulary import AUDIENCE_WORDS, CHILD_WORDS
@@ -788,7 +790,8 @@ class QuestionReader:
                 found.append(words[-1])
         return list(dict.fromkeys(found))
 
-    def _must_have(self, text: str, kinds: list[str], products: list[str]) -> list[str]:
+    def _must_have(self, text: str, kinds: list[str], products: list[str],
+                   applied: Constraints | None = None) -> list[str]:
         """The other words of a list question a fitting product must have ("rain" of "rain
         jackets"), as the keyword index spells them; only words the catalog uses."""
         if products:
@@ -805,7 +808,10 @@ class QuestionReader:
         # not words to look for: "Ridgeline daypacks" are the daypacks of that brand,
         # whether or not their tags say "ridgeline".
         toks = tokens(text)
-        for start, end, _kind, _value in self.snap.facets.lookup(toks):
+        for start, end, kind, value in self.snap.facets.lookup(toks):
+            if applied is not None and value not in {
+                    *applied.categories, *applied.brands, *applied.colours, *applied.sizes}:
+                continue  # read but not applied ("not quilts", a category it ruled out)
             skip.update(toks[start:end])
         return [w for w in dict.fromkeys(keyword_tokens(text))
                 if w not in skip and kind_key(w) not in skip and w in vocab
