@@ -555,34 +555,14 @@ class QuestionReader:
         )
         negated = _NEGATED.findall(constraints.text)
         understanding.exclude = [w for phrase in negated for w in _keywords(phrase)]
-        if _FOR_ADULTS.search(question):
-            # "hiking boots for adults": not the kids' ones.
-            from shopbot.vocabulary import CHILD_WORDS
-
-            understanding.exclude += [w for w in CHILD_WORDS
-                                      if w in self.snap.product_vocabulary]
         clause = self._feature_clause(_NEGATED.sub(" ", constraints.text), kinds, products)
         understanding.features = self._features(clause, kinds)
         understanding.words = [w for w in self._must_have(
             _NEGATED.sub(" ", constraints.text).replace(clause, " ") if clause
             else _NEGATED.sub(" ", constraints.text), kinds, products, constraints)
             if w not in understanding.exclude]
-        from shopbot.catalog_index import keyword_tokens
-        from shopbot.vocabulary import AUDIENCE_WORDS, CHILD_WORDS
-
-        audience = {w for w in keyword_tokens(question) if w in AUDIENCE_WORDS}
-        if audience and not products:
-            # "need a rain jacket for my kid" ... "and something for me, men's?": whom this
-            # one is for replaces whom the earlier one was for, and rules out the others.
-            understanding.words = [w for w in understanding.words
-                                   if w not in AUDIENCE_WORDS or w in audience]
-            others = set(CHILD_WORDS) if not audience & set(CHILD_WORDS) else set()
-            if audience & {"men", "man", "mens"} and not audience & {"women", "woman", "womens"}:
-                others |= {"women", "woman", "womens", "ladies"}
-            if audience & {"women", "woman", "womens"} and not audience & {"men", "man", "mens"}:
-                others |= {"men", "man", "mens"}
-            understanding.exclude += [w for w in sorted(others) if w in snap.product_vocabulary
-                                      and w not in understanding.exclude]
+        if not products:
+            self._for_whom(question, understanding)
         if accessory_of:
             understanding.accessory_of = accessory_of
             understanding.words = []
@@ -605,6 +585,26 @@ class QuestionReader:
             elif _SELL_CUE.search(question) or understanding.kinds:
                 understanding.asked_for = _as_written(question, " ".join(understanding.unknown))
         return understanding
+
+    def _for_whom(self, question: str, u: Understanding) -> None:
+        """Whom the product is for ("men's", "for adults", "for my kid"): it replaces whom an
+        earlier one was for ("need a rain jacket for my kid" ... "and something for me,
+        men's?") and rules out products called for the others."""
+        from shopbot.catalog_index import keyword_tokens
+        from shopbot.vocabulary import AUDIENCE_WORDS, CHILD_WORDS
+
+        audience = {w for w in keyword_tokens(question) if w in AUDIENCE_WORDS}
+        if not audience:
+            return
+        u.words = [w for w in u.words if w not in AUDIENCE_WORDS or w in audience]
+        men, women = {"men", "man", "mens"}, {"women", "woman", "womens"}
+        others = set(CHILD_WORDS) if not audience & set(CHILD_WORDS) else set()
+        if audience & men and not audience & women:
+            others |= women | {"ladies"}
+        if audience & women and not audience & men:
+            others |= men
+        u.exclude += [w for w in sorted(others)
+                      if w in self.snap.product_vocabulary and w not in u.exclude]
 
     def _policy_subject(self, pid: str) -> str:
         """What a policy question about ``pid`` is about: its categories ("Sleeping Bags")."""
@@ -959,7 +959,6 @@ class QuestionReader:
 
 
 # "not the kids one", "no kids", "without a hood", "except the women's": words to leave out.
-_FOR_ADULTS = re.compile(r"\b(?:for\s+(?:an?\s+)?)?(?:adults?|grown[\s-]?ups?)\b", re.I)
 _NEGATED = re.compile(
     r"\b(?:not|no|without|except|excluding|besides|other\s+than)\s+(?:the\s+|a\s+|an\s+|any\s+)?"
     r"([\w'-]+(?:\s+(?:or|nor)\s+(?:the\s+|a\s+|an\s+|any\s+)?[\w'-]+)*)", re.I)

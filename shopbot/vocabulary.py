@@ -298,7 +298,7 @@ KIND_PARENTS: dict[str, tuple[str, ...]] = {
 CHILD_WORDS = ("kid", "child", "children", "junior", "youth", "toddler", "baby", "infant")
 #: Words that say whom a product is for: a filter on products, never a policy topic.
 AUDIENCE_WORDS = frozenset({*CHILD_WORDS, "men", "man", "mens", "women", "woman", "womens",
-                            "unisex", "adult", "boy", "girl", "lady", "ladies", "gent"})
+                            "unisex", "adult", "grown", "boy", "girl", "lady", "ladies", "gent"})
 
 
 def kind_parents(kind: str) -> set[str]:
